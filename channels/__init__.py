@@ -1,0 +1,1 @@
+"""The channel contract, the sender registry, the console sender and per-channel templates."""

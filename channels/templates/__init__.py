@@ -1,0 +1,36 @@
+"""Per-notice message templates, one module per channel, so each says things its own way.
+
+An SMS must be short (segments cost money), a voice prompt is heard not read, a web reply
+can carry more. Every template takes the resident's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from channels.contract import Channel
+from channels.templates import sms, telegram, voice, web
+
+Render = Callable[..., str]
+
+_MODULES: dict[Channel, ModuleType] = {
+    Channel.SMS: sms,
+    Channel.TELEGRAM: telegram,
+    Channel.VOICE: voice,
+    Channel.WEB: web,
+    Channel.KIOSK: web,
+    Channel.OPEN311: web,
+    Channel.API: web,
+}
+
+NOTICES = ("ticket_created", "ticket_continued", "ticket_status", "help", "status_unknown")
+
+
+def render(channel: Channel | str, notice: str, language: str, **values: object) -> str:
+    """Returns the text of ``notice`` for ``channel`` in ``language``."""
+    if notice not in NOTICES:
+        raise KeyError(f"unknown notice {notice!r}")
+    module = _MODULES[Channel(channel)]
+    template: Render = getattr(module, notice)
+    return template(language, **values)

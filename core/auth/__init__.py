@@ -1,0 +1,1 @@
+"""Staff accounts, API keys, roles and territorial scope."""

@@ -1,0 +1,215 @@
+"""The ``hub`` command: serve, worker, db upgrade, demo, import, and account tools."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from core.auth.enums import Role
+from core.config import get_settings
+
+
+def _setup_logging() -> None:
+    from core.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
+
+
+@click.group()
+def main() -> None:
+    """Citizen service hub."""
+    _setup_logging()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Runs the web app (and, in the embedded mode, the worker and the demo city)."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.embedded:
+        click.echo(f"Embedded mode: data in {settings.data_dir.resolve()}")
+        click.echo(f"Open http://{host}:{port}/simulator")
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port,
+                log_config=None, proxy_headers=True)
+
+
+@main.command()
+@click.option("--concurrency", default=10, show_default=True, type=int)
+def worker(concurrency: int) -> None:
+    """Runs the queue worker: outbox delivery, outbox sweep, SLA escalation."""
+    from core.jobs.tasks import build_worker
+    from core.runtime import open_hub
+
+    settings = get_settings()
+    if settings.redis_url is None:
+        raise click.ClickException(
+            "hub worker needs HUB_REDIS_URL; in the embedded mode the worker runs inside "
+            "hub serve"
+        )
+
+    async def run() -> None:
+        hub = await open_hub(settings)
+        saq_worker = build_worker(hub, concurrency=concurrency)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(saq_worker.stop()))
+        try:
+            await saq_worker.start()
+        finally:
+            await hub.close()
+
+    asyncio.run(run())
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True)
+def upgrade(revision: str) -> None:
+    """Upgrades the database schema (Alembic)."""
+    from core.migrate import upgrade as run_upgrade
+
+    run_upgrade(get_settings(), revision)
+    click.echo("database is at " + revision)
+
+
+@main.command()
+@click.option("--with-staff/--without-staff", default=None,
+              help="Create the demo logins (default: only in the embedded mode).")
+def demo(with_staff: bool | None) -> None:
+    """Loads the demo city (idempotent: a second run changes nothing)."""
+    from core.db import create_engine, create_session_factory
+    from core.demo import load_demo_if_empty
+    from core.migrate import upgrade as run_upgrade
+
+    settings = get_settings()
+    run_upgrade(settings)
+
+    async def run() -> bool:
+        engine = create_engine(settings)
+        try:
+            return await load_demo_if_empty(
+                session_factory=create_session_factory(engine),
+                with_staff=settings.embedded if with_staff is None else with_staff,
+            )
+        finally:
+            await engine.dispose()
+
+    click.echo("demo city loaded" if asyncio.run(run()) else "demo city already present")
+
+
+@main.command("import")
+@click.argument("what", type=click.Choice(["departments", "categories", "routing", "calendar"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(what: str, path: Path) -> None:
+    """Imports reference data from CSV (columns in docs/import-formats.md)."""
+    from core.db import create_engine, create_session_factory, transaction
+    from core.imports import ImportRejected, import_csv
+
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                report = await import_csv(
+                    db_session=session, what=what, text=path.read_text(encoding="utf-8-sig")
+                )
+            click.echo(f"created {report.created}, updated {report.updated}, "
+                       f"unchanged {report.unchanged}")
+        except ImportRejected as exc:
+            for line, reason in exc.report.rejected:
+                click.echo(f"line {line}: {reason}", err=True)
+            raise click.ClickException("nothing imported: fix the rows above") from exc
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@main.group()
+def apikey() -> None:
+    """API keys for outside systems."""
+
+
+@apikey.command("create")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", "scope_kind", default="city", show_default=True,
+              type=click.Choice(["city", "district", "community", "department"]))
+@click.option("--scope-id", type=int, default=None)
+def apikey_create(name: str, role: str, scope_kind: str, scope_id: int | None) -> None:
+    """Creates an API key and prints it once."""
+    from core.auth import service as auth_service
+    from core.auth.enums import ScopeKind
+    from core.db import create_engine, create_session_factory, transaction
+
+    if scope_kind != "city" and scope_id is None:
+        raise click.ClickException("--scope-id is required for a scope narrower than the city")
+
+    async def run() -> str:
+        engine = create_engine(get_settings())
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                _, key = await auth_service.create_api_key(
+                    db_session=session, name=name, role=Role(role),
+                    scope_kind=ScopeKind(scope_kind), scope_id=scope_id,
+                )
+            return key
+        finally:
+            await engine.dispose()
+
+    click.echo(asyncio.run(run()))
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", "scope_kind", default="city", show_default=True,
+              type=click.Choice(["city", "district", "community", "department"]))
+@click.option("--scope-id", type=int, default=None)
+@click.password_option()
+def staff_create(username: str, role: str, scope_kind: str, scope_id: int | None,
+                 password: str) -> None:
+    """Creates a staff account."""
+    from core.auth import service as auth_service
+    from core.auth.enums import ScopeKind
+    from core.db import create_engine, create_session_factory, transaction
+
+    role_value = Role(role)
+    if len(password) < 10:
+        raise click.ClickException("use a password of at least 10 characters")
+
+    async def run() -> None:
+        engine = create_engine(get_settings())
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                await auth_service.create_staff(
+                    db_session=session, username=username, password=password, role=role_value,
+                    scope_kind=ScopeKind(scope_kind), scope_id=scope_id,
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    click.echo(f"created {username}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""One typed settings object for the whole hub (env vars prefixed ``HUB_``, ``.env`` supported)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedded default must run with no configuration at all, so these placeholders exist;
+# outside the embedded mode they are refused (see ``_refuse_default_secrets``).
+DEFAULT_SECRET = "embedded-development-secret-change-me"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+
+    # Connection pool for PostgreSQL; SQLite ignores it.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Phone numbers written without a country code are read in this region.
+    phone_region: str = "RU"
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en", "ru", "zh")
+    timezone: str = "Europe/Moscow"
+
+    # A resident who sends several short messages in a row (a pensioner splitting one
+    # complaint over three SMS) gets one ticket, not three.
+    continuation_minutes: int = 10
+
+    # Outbox delivery: attempts and exponential backoff base (seconds).
+    outbox_max_attempts: int = 6
+    outbox_retry_delay: float = 5.0
+    # A row left in "sending" longer than this is assumed lost with its worker.
+    outbox_lease_seconds: int = 120
+
+    # Routing rules, categories and SLA policies are data; caching them per process
+    # saves several queries per message and the cache is short so edits apply quickly.
+    routing_cache_seconds: float = 30.0
+
+    simulator_enabled: bool | None = None
+    demo_on_first_run: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the hub runs in the single-process embedded mode (SQLite, in-process queue)."""
+        return self.redis_url is None and self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Returns the database URL, defaulting to a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
+
+    @property
+    def simulator_on(self) -> bool:
+        """The simulator creates tickets without a provider, so it is off in production unless asked."""
+        return self.embedded if self.simulator_enabled is None else self.simulator_enabled
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if not self.embedded and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError(
+                "HUB_SECRET_KEY must be set to a real secret outside the embedded mode"
+            )
+        if self.default_language not in self.languages:
+            raise ValueError("HUB_DEFAULT_LANGUAGE must be one of HUB_LANGUAGES")
+        return self
+
+
+def normalise_database_url(url: str) -> str:
+    """Returns the URL with an async driver, so ``postgresql://`` works as users expect."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Returns the process-wide settings read from the environment."""
+    return Settings()
+
+
+__all__ = ["Settings", "get_settings", "normalise_database_url", "DEFAULT_SECRET"]

@@ -1,0 +1,177 @@
+"""CSV imports of reference data: departments, categories, routing rules, calendar days.
+
+Every import is all-or-nothing and idempotent: rows are matched by their code (or name for
+rules, date for calendar days) and updated, so importing the same file twice changes
+nothing. A file with any bad row imports nothing and reports every bad row with a reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.routing import service as routing_service
+from core.routing.models import Category, Department, RoutingRule
+from core.routing.schemas import RoutingRuleIn
+from core.sla.models import CalendarDay, WorkCalendar
+from core.tickets.enums import Priority, TicketKind
+
+MAX_ROWS = 100_000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+class ImportRejected(ValueError):
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"{len(report.rejected)} rows rejected")
+        self.report = report
+
+
+def _names(row: dict[str, str]) -> dict[str, str]:
+    names = {lang: row.get(f"name_{lang}", "").strip() for lang in ("en", "ru", "zh")}
+    if not names["en"]:
+        raise ValueError("name_en is required")
+    return {lang: value for lang, value in names.items() if value}
+
+
+def _set(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+async def _upsert(
+    db_session: AsyncSession, report: ImportReport, model: type, lookup: dict[str, Any],
+    values: dict[str, Any],
+) -> None:
+    query = select(model).filter_by(**lookup)
+    existing = await db_session.scalar(query)
+    if existing is None:
+        db_session.add(model(**lookup, **values))
+        report.created += 1
+    elif _set(existing, values):
+        report.updated += 1
+    else:
+        report.unchanged += 1
+    await db_session.flush()
+
+
+async def _department_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+    code = row.get("code", "").strip()
+    if not code:
+        raise ValueError("code is required")
+    await _upsert(db_session, report, Department, {"code": code},
+                  {"names": _names(row), "active": row.get("active", "1").strip() != "0"})
+
+
+async def _category_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+    code = row.get("code", "").strip()
+    if not code:
+        raise ValueError("code is required")
+    kind = TicketKind(row.get("kind", "").strip())
+    priority = Priority(row.get("priority", "").strip() or Priority.NORMAL)
+    keywords = {
+        lang: [w.strip() for w in row.get(f"keywords_{lang}", "").split("|") if w.strip()]
+        for lang in ("en", "ru", "zh")
+    }
+    await _upsert(db_session, report, Category, {"code": code}, {
+        "kind": kind, "names": _names(row), "default_priority": priority,
+        "keywords": {k: v for k, v in keywords.items() if v},
+        "menu_key": row.get("menu_key", "").strip() or None,
+        "active": row.get("active", "1").strip() != "0",
+    })
+
+
+async def _rule_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+    data = RoutingRuleIn(
+        position=int(row.get("position", "")),
+        name=row.get("name", "").strip(),
+        match_kind=row.get("match_kind", "").strip() or None,  # type: ignore[arg-type]
+        match_category_code=row.get("match_category", "").strip() or None,
+        match_district_code=row.get("match_district", "").strip() or None,
+        match_community_code=row.get("match_community", "").strip() or None,
+        back_office=row.get("back_office", "").strip(),
+        department_code=row.get("department", "").strip() or None,
+        sla_policy_code=row.get("sla_policy", "").strip() or None,
+        priority=row.get("priority", "").strip() or None,  # type: ignore[arg-type]
+        active=row.get("active", "1").strip() != "0",
+    )
+    values = await routing_service.rule_values(db_session=db_session, data=data)
+    name = values.pop("name")
+    await _upsert(db_session, report, RoutingRule, {"name": name}, values)
+
+
+async def _calendar_day_row(
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+) -> None:
+    calendar_id = await db_session.scalar(
+        select(WorkCalendar.id).where(WorkCalendar.code == row.get("calendar", "").strip())
+    )
+    if calendar_id is None:
+        raise ValueError(f"unknown calendar {row.get('calendar', '')!r}")
+    working = row.get("is_working", "").strip().lower()
+    if working not in ("0", "1", "true", "false"):
+        raise ValueError("is_working must be 0/1 or true/false")
+    await _upsert(
+        db_session, report, CalendarDay,
+        {"calendar_id": calendar_id, "day": date.fromisoformat(row.get("date", "").strip())},
+        {"is_working": working in ("1", "true"), "note": row.get("note", "").strip() or None},
+    )
+
+
+RowImporter = Callable[[AsyncSession, dict[str, str], ImportReport], Awaitable[None]]
+
+IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
+    "departments": (_department_row, ("code", "name_en")),
+    "categories": (_category_row, ("code", "kind", "name_en")),
+    "routing": (_rule_row, ("position", "name", "back_office")),
+    "calendar": (_calendar_day_row, ("calendar", "date", "is_working")),
+}
+
+
+async def import_csv(*, db_session: AsyncSession, what: str, text: str) -> ImportReport:
+    """Imports one CSV file of ``what``; raises ImportRejected (nothing written) on bad rows."""
+    importer, required = IMPORTERS[what]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    report = ImportReport()
+    if missing:
+        report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
+        raise ImportRejected(report)
+    for line, row in enumerate(reader, start=2):
+        if line > MAX_ROWS:
+            report.rejected.append((line, f"more than {MAX_ROWS} rows"))
+            break
+        try:
+            async with db_session.begin_nested():
+                await importer(db_session, row, report)
+        except IntegrityError:
+            report.rejected.append((line, "conflicts with an existing row (a duplicate key?)"))
+        except (ValueError, ValidationError, routing_service.UnknownReference) as exc:
+            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            report.rejected.append((line, reason))
+    if report.rejected:
+        raise ImportRejected(report)
+    return report

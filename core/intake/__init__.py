@@ -1,0 +1,1 @@
+"""The intake pipeline: every inbound message from every channel enters the core here."""

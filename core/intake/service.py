@@ -1,0 +1,298 @@
+"""The intake pipeline: record the raw message once, resolve the person, decide, hand off."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.contract import InboundMessage
+from channels.templates import render
+from core.db import utcnow
+from core.i18n import detect_language
+from core.intake import triage  # noqa: F401  (registers the general triage back office)
+from core.intake.backoffices import Home, Outcome, RoutedRequest, handler_for
+from core.intake.intents import Intent, IntentName, UnknownCategory, decide
+from core.intake.models import InboundRecord
+from core.outbox import service as outbox_service
+from core.outbox.enums import OutboxKind
+from core.residents import service as residents_service
+from core.residents.models import Contact
+from core.residents.service import InvalidAddress, mask_address
+from core.routing.service import RoutingTable, kind_of
+from core.runtime import TOPIC_TICKETS, Hub
+from core.tickets import service as tickets_service
+from core.tickets.enums import Direction, EventKind, TicketStatus
+from core.tickets.models import Ticket, TicketMessage
+
+logger = logging.getLogger("hub.intake")
+
+
+class IntakeRejected(ValueError):
+    """The message cannot be taken as it is; the reason is safe to show the sender."""
+
+
+class IntakeFailed(RuntimeError):
+    """Processing failed after the raw message was kept; a provider retry reprocesses it."""
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    outbox_id: int
+    channel: str
+    text: str
+    language: str
+
+
+@dataclass
+class IntakeResult:
+    inbound_id: int
+    duplicate: bool
+    resident_id: int | None = None
+    ticket_id: int | None = None
+    ticket_number: str | None = None
+    intent: str | None = None
+    replies: list[ReplyView] = field(default_factory=list)
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(InboundRecord)
+
+
+async def _record_raw(
+    session: AsyncSession, message: InboundMessage, status: str = "processed",
+    error: str | None = None,
+) -> int | None:
+    """Inserts the raw message; returns its id, or None if this provider id was seen."""
+    statement = (
+        _insert_ignoring_duplicates(session)
+        .values(
+            channel=message.channel,
+            provider_message_id=message.provider_message_id,
+            sender_address=message.sender_address,
+            text=message.text,
+            payload=message.model_dump(mode="json"),
+            received_at=message.received_at,
+            recorded_at=utcnow(),
+            status=status,
+            error=error,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+        .returning(InboundRecord.id)
+    )
+    return await session.scalar(statement)
+
+
+async def _reclaim_failed(session: AsyncSession, message: InboundMessage) -> int | None:
+    """Returns the id of an earlier failed record of this message, marking it for reprocessing."""
+    return await session.scalar(
+        update(InboundRecord)
+        .where(
+            InboundRecord.channel == message.channel,
+            InboundRecord.provider_message_id == message.provider_message_id,
+            InboundRecord.status == "failed",
+        )
+        .values(status="processed", error=None)
+        .returning(InboundRecord.id)
+    )
+
+
+def _choose_language(message: InboundMessage, contact: Contact, default: str) -> str:
+    return message.language or detect_language(message.text) or contact.language or default
+
+
+async def _process(
+    *,
+    session: AsyncSession,
+    hub: Hub,
+    routing: RoutingTable,
+    message: InboundMessage,
+    inbound_id: int,
+    contact_kind: str,
+    address: str,
+) -> IntakeResult:
+    settings = hub.settings
+    now = utcnow()
+    guessed = message.language or detect_language(message.text) or settings.default_language
+    contact, created = await residents_service.get_or_create_contact(
+        db_session=session, kind=contact_kind, value=address, language=guessed,
+        display_name=message.display_name,
+    )
+    language = _choose_language(message, contact, settings.default_language)
+    if language not in settings.languages:
+        language = settings.default_language
+    if contact.language != language:
+        contact.language = language
+
+    intent = await decide(
+        db_session=session,
+        message=message,
+        routing=routing,
+        contact_id=contact.id,
+        known_contact=not created,
+        now=now,
+        continuation_window=timedelta(minutes=settings.continuation_minutes),
+    )
+    outcome = await _act(
+        session=session, routing=routing, message=message, inbound_id=inbound_id,
+        contact=contact, created=created, language=language, intent=intent, now=now,
+    )
+
+    result = IntakeResult(
+        inbound_id=inbound_id, duplicate=False, resident_id=contact.resident_id,
+        intent=str(intent.name),
+    )
+    if outcome.ticket is not None:
+        result.ticket_id = outcome.ticket.id
+        result.ticket_number = outcome.ticket.public_number
+    for notice, values in outcome.notices:
+        text = render(message.channel, notice, language, **values)
+        row = await outbox_service.create(
+            db_session=session, kind=OutboxKind.REPLY, channel=message.channel,
+            address=contact.value, language=language, text=text, ticket=outcome.ticket,
+            resident_id=contact.resident_id, inbound_id=inbound_id,
+        )
+        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
+    return result
+
+
+async def _act(
+    *,
+    session: AsyncSession,
+    routing: RoutingTable,
+    message: InboundMessage,
+    inbound_id: int,
+    contact: Contact,
+    created: bool,
+    language: str,
+    intent: Intent,
+    now: Any,
+) -> Outcome:
+    """Carries out the intent: answer a command, extend a ticket, or hand to a back office."""
+    if intent.name is IntentName.HELP:
+        return Outcome(ticket=None, notices=[("help", {})])
+    if intent.name is IntentName.STATUS:
+        ticket = await tickets_service.get_by_public_number(
+            db_session=session, number=intent.argument or ""
+        )
+        # Only the resident who raised a ticket learns its status from a text message.
+        if ticket is None or ticket.resident_id != contact.resident_id:
+            return Outcome(None, [("status_unknown", {"number": intent.argument or ""})])
+        return Outcome(None, [("ticket_status", {"number": ticket.public_number,
+                                                 "status": str(ticket.status)})])
+    if intent.name is IntentName.CONTINUE and intent.ticket is not None:
+        ticket = intent.ticket
+        tickets_service.add_message(
+            db_session=session, ticket=ticket, direction=Direction.IN,
+            channel=message.channel, text=message.text, inbound_id=inbound_id,
+        )
+        tickets_service.add_event(
+            db_session=session, ticket_id=ticket.id, kind=EventKind.MESSAGE_IN,
+            actor="resident", channel=message.channel,
+        )
+        if ticket.status == TicketStatus.ON_HOLD:
+            tickets_service.change_status(
+                db_session=session, ticket=ticket, status=TicketStatus.IN_PROGRESS,
+                actor="resident", reason="resident answered",
+            )
+        return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
+
+    category = intent.category
+    kind = kind_of(category)
+    home_ids = None if created else await residents_service.get_home(
+        db_session=session, resident_id=contact.resident_id
+    )
+    home = Home(*home_ids) if home_ids else None
+    route = routing.match(
+        kind=kind,
+        category_id=category.id if category else None,
+        district_id=home.district_id if home else None,
+        community_id=home.community_id if home else None,
+    )
+    back_office, handler = handler_for(route.back_office)
+    request = RoutedRequest(
+        inbound_id=inbound_id, message=message, contact=contact, language=language,
+        category=category, kind=kind, route=replace(route, back_office=back_office),
+        home=home, routing=routing, now=now,
+    )
+    outcome: Outcome = await handler(db_session=session, request=request)
+    return outcome
+
+
+async def _existing_result(session: AsyncSession, message: InboundMessage) -> IntakeResult:
+    record = await session.scalar(
+        select(InboundRecord).where(
+            InboundRecord.channel == message.channel,
+            InboundRecord.provider_message_id == message.provider_message_id,
+        )
+    )
+    if record is None:  # only possible if the row was deleted between the two statements
+        raise IntakeFailed("inbound record vanished")
+    result = IntakeResult(inbound_id=record.id, duplicate=True)
+    ticket = await session.scalar(
+        select(Ticket)
+        .join(TicketMessage, TicketMessage.ticket_id == Ticket.id)
+        .where(TicketMessage.inbound_id == record.id)
+    )
+    if ticket is not None:
+        result.ticket_id, result.ticket_number = ticket.id, ticket.public_number
+        result.resident_id = ticket.resident_id
+    for row in await outbox_service.list_for_inbound(db_session=session, inbound_id=record.id):
+        result.resident_id = result.resident_id or row.resident_id
+        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
+    return result
+
+
+async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
+    """Takes one inbound message through the pipeline; idempotent on its provider id.
+
+    Everything happens in one transaction, so a message either fully becomes its ticket,
+    thread entry and replies, or (on a bug or outage) is kept raw as ``failed`` and
+    processed again when the provider retries. Delivery is enqueued after the commit.
+    """
+    try:
+        contact_kind, address = residents_service.normalise_address(
+            message.channel, message.sender_address, region=hub.settings.phone_region
+        )
+    except InvalidAddress as exc:
+        raise IntakeRejected(str(exc)) from exc
+    routing = await hub.routing.get()
+    if message.category_code and routing.category_by_code(message.category_code) is None:
+        raise IntakeRejected(f"unknown category {message.category_code!r}")
+
+    result: IntakeResult | None = None
+    try:
+        async with hub.session_factory() as session, session.begin():
+            inbound_id = await _record_raw(session, message)
+            if inbound_id is None:
+                inbound_id = await _reclaim_failed(session, message)
+            if inbound_id is not None:
+                result = await _process(
+                    session=session, hub=hub, routing=routing, message=message,
+                    inbound_id=inbound_id, contact_kind=contact_kind, address=address,
+                )
+    except UnknownCategory as exc:
+        raise IntakeRejected(f"unknown category {exc}") from exc
+    except Exception as exc:
+        logger.exception(
+            "intake failed for %s message from %s", message.channel, mask_address(address)
+        )
+        async with hub.session_factory() as session, session.begin():
+            await _record_raw(session, message, status="failed", error=repr(exc)[:500])
+        raise IntakeFailed("the message was kept and will be processed on retry") from exc
+
+    if result is None:
+        async with hub.session_factory() as session:
+            return await _existing_result(session, message)
+
+    await hub.enqueue_deliveries(reply.outbox_id for reply in result.replies)
+    if result.ticket_id is not None:
+        await hub.publish(TOPIC_TICKETS, {"ticket_id": result.ticket_id, "event": "message"})
+    return result

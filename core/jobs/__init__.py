@@ -1,0 +1,1 @@
+"""Background work on SAQ: outbox delivery, the outbox sweep and the SLA escalation clock."""

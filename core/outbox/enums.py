@@ -1,0 +1,18 @@
+from enum import StrEnum
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    REPLY = "reply"
+    NOTICE = "notice"
+
+
+# Replies to a resident's own message go before bulk notices.
+KIND_PRIORITY = {OutboxKind.REPLY: 0, OutboxKind.NOTICE: 10}

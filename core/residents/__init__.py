@@ -1,0 +1,1 @@
+"""Residents and the contacts (phones, Telegram ids, …) that lead to them."""

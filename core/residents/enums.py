@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class ContactKind(StrEnum):
+    PHONE = "phone"
+    TELEGRAM = "telegram"
+    WEB = "web"
+    EMAIL = "email"

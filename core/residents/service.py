@@ -1,0 +1,117 @@
+"""Residents: turning a channel address into one person, and remembering their language."""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.contract import Channel
+from core.residents.enums import ContactKind
+from core.residents.models import Contact, Resident
+from core.territory.models import Building, Community, Premises, PremisesOwner
+
+
+class InvalidAddress(ValueError):
+    """The sender address cannot identify anyone (an unparseable phone number, say)."""
+
+
+CHANNEL_CONTACT_KIND = {
+    Channel.SMS: ContactKind.PHONE,
+    Channel.VOICE: ContactKind.PHONE,
+    Channel.TELEGRAM: ContactKind.TELEGRAM,
+    Channel.WEB: ContactKind.WEB,
+    Channel.KIOSK: ContactKind.WEB,
+    Channel.OPEN311: ContactKind.WEB,
+    Channel.API: ContactKind.WEB,
+}
+
+
+def normalise_phone(raw: str, region: str) -> str:
+    """Returns a phone number in E.164, or raises InvalidAddress."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidAddress("not a phone number") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidAddress("not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_address(channel: Channel, raw: str, *, region: str) -> tuple[ContactKind, str]:
+    """Returns the contact kind and canonical value for a channel's sender address."""
+    kind = CHANNEL_CONTACT_KIND[channel]
+    value = raw.strip()
+    if kind is ContactKind.PHONE:
+        return kind, normalise_phone(value, region)
+    if kind is ContactKind.TELEGRAM and not value.lstrip("-").isdigit():
+        raise InvalidAddress("a Telegram chat id is a number")
+    if not value:
+        raise InvalidAddress("empty sender address")
+    return kind, value
+
+
+def mask_address(value: str) -> str:
+    """Returns an address safe to log: a phone keeps its last two digits only."""
+    if len(value) <= 4:
+        return "***"
+    return f"{value[:2]}***{value[-2:]}"
+
+
+async def get_contact(*, db_session: AsyncSession, kind: str, value: str) -> Contact | None:
+    """Returns the contact for a (kind, value) pair."""
+    return await db_session.scalar(
+        select(Contact).where(Contact.kind == kind, Contact.value == value)
+    )
+
+
+async def get_or_create_contact(
+    *,
+    db_session: AsyncSession,
+    kind: str,
+    value: str,
+    language: str,
+    display_name: str | None = None,
+) -> tuple[Contact, bool]:
+    """Returns the contact for (kind, value), creating it and its resident if new.
+
+    Two first messages from the same new number can arrive at once; the unique
+    constraint decides, and the loser reads the winner's row inside a savepoint.
+    """
+    contact = await get_contact(db_session=db_session, kind=kind, value=value)
+    if contact is not None:
+        return contact, False
+    try:
+        async with db_session.begin_nested():
+            resident = Resident(display_name=display_name, language=language)
+            contact = Contact(resident=resident, kind=kind, value=value, language=language)
+            db_session.add(contact)
+            await db_session.flush()
+        return contact, True
+    except IntegrityError:
+        contact = await get_contact(db_session=db_session, kind=kind, value=value)
+        if contact is None:
+            raise
+        return contact, False
+
+
+async def get_home(*, db_session: AsyncSession, resident_id: int) -> tuple[int, int, int] | None:
+    """Returns (building, community, district) ids of the first premises a resident owns."""
+    row = (
+        await db_session.execute(
+            select(Building.id, Community.id, Community.district_id)
+            .join(Premises, Premises.building_id == Building.id)
+            .join(PremisesOwner, PremisesOwner.premises_id == Premises.id)
+            .join(Community, Community.id == Building.community_id)
+            .where(PremisesOwner.resident_id == resident_id)
+            .order_by(PremisesOwner.id)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def get(*, db_session: AsyncSession, resident_id: int) -> Resident | None:
+    """Returns a resident based on the given id."""
+    return await db_session.get(Resident, resident_id)

@@ -1,0 +1,111 @@
+"""The composition root: settings, database, queue, pub/sub and senders for one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from saq.queue.base import Queue
+from saq.queue.redis import RedisQueue
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from channels.registry import SenderRegistry, console_registry
+from core.config import Settings
+from core.db import create_engine, create_session_factory
+from core.jobs.memory_queue import MemoryQueue
+from core.realtime import Broker, InProcessBroker, RedisBroker
+from core.routing.service import RoutingCache
+
+logger = logging.getLogger("hub.runtime")
+
+QUEUE_NAME = "hub"
+TOPIC_TICKETS = "tickets"
+TOPIC_OUTBOX = "outbox"
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    queue: Queue
+    broker: Broker
+    senders: SenderRegistry
+    routing: RoutingCache
+    redis: Redis | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    async def enqueue_deliveries(self, outbox_ids: Iterable[int]) -> None:
+        """Hands committed outbox rows to the queue; a failure here loses nothing.
+
+        The rows are already committed, so if the queue is unreachable the periodic
+        sweep finds them pending and enqueues them later.
+        """
+        for outbox_id in outbox_ids:
+            try:
+                await self.queue.enqueue(
+                    "deliver_outbox",
+                    outbox_id=outbox_id,
+                    key=f"outbox:{outbox_id}",
+                    retries=self.settings.outbox_max_attempts,
+                    retry_delay=self.settings.outbox_retry_delay,
+                    retry_backoff=True,
+                    timeout=60,
+                )
+            except Exception:
+                logger.exception("could not enqueue outbox %s; the sweep will retry", outbox_id)
+
+    async def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        """Publishes a live update; live views are a convenience, so failures only log."""
+        try:
+            await self.broker.publish(topic, payload)
+        except Exception:
+            logger.exception("could not publish to %s", topic)
+
+    async def ping_redis(self) -> bool | None:
+        """Returns whether Redis answers, or None when this hub runs without Redis."""
+        if self.redis is None:
+            return None
+        try:
+            return bool(await self.redis.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        """Releases the queue, pub/sub and database connections."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.queue.disconnect()
+        await self.broker.close()
+        await self.engine.dispose()
+
+
+async def open_hub(settings: Settings, senders: SenderRegistry | None = None) -> Hub:
+    """Returns a hub wired for ``settings``: Redis-backed when configured, in-process if not."""
+    engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
+    redis: Redis | None = None
+    queue: Queue
+    broker: Broker
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        queue = RedisQueue(Redis.from_url(settings.redis_url), name=QUEUE_NAME)
+        broker = RedisBroker(Redis.from_url(settings.redis_url))
+    else:
+        queue = MemoryQueue(name=QUEUE_NAME)
+        broker = InProcessBroker()
+    await queue.connect()
+    return Hub(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        queue=queue,
+        broker=broker,
+        senders=senders or console_registry(),
+        routing=RoutingCache(session_factory, settings.routing_cache_seconds),
+        redis=redis,
+    )

@@ -1,0 +1,1 @@
+"""Territory: city → district → community → building → premises, accounts and grid cells."""

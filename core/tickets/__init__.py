@@ -1,0 +1,1 @@
+"""Tickets: one model for every request, with its thread of messages and its events."""

@@ -1,0 +1,29 @@
+"""Telling the resident about their ticket, on the channel and in the language they used."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.templates import render
+from core.outbox import service as outbox_service
+from core.outbox.enums import OutboxKind
+from core.outbox.models import OutboxMessage
+from core.residents.models import Contact
+from core.tickets.models import Ticket
+
+
+async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMessage | None:
+    """Queues a status notice to the contact that raised the ticket; None if there is none."""
+    if ticket.contact_id is None:
+        return None
+    contact = await db_session.get(Contact, ticket.contact_id)
+    if contact is None:
+        return None
+    language = contact.language or ticket.language
+    text = render(ticket.channel, "ticket_status", language, number=ticket.public_number,
+                  status=str(ticket.status))
+    return await outbox_service.create(
+        db_session=db_session, kind=OutboxKind.NOTICE, channel=ticket.channel,
+        address=contact.value, language=language, text=text, ticket=ticket,
+        resident_id=ticket.resident_id,
+    )

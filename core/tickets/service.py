@@ -1,0 +1,270 @@
+"""Tickets: create, read, list, thread messages, events and status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.enums import ScopeKind
+from core.db import utcnow
+from core.tickets.enums import (
+    ALLOWED_TRANSITIONS,
+    Direction,
+    EventKind,
+    Priority,
+    TicketKind,
+    TicketStatus,
+)
+from core.tickets.models import Ticket, TicketEvent, TicketMessage
+from core.tickets.numbers import parse_public_number
+
+
+class IllegalTransition(ValueError):
+    """A status change the ticket lifecycle does not allow."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What part of the city a staff member or API key may see."""
+
+    kind: ScopeKind
+    id: int | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """Returns the query restricted to tickets inside this scope."""
+        if self.kind is ScopeKind.CITY:
+            return query
+        if self.kind is ScopeKind.DISTRICT:
+            return query.where(Ticket.district_id == self.id)
+        if self.kind is ScopeKind.COMMUNITY:
+            return query.where(Ticket.community_id == self.id)
+        if self.kind is ScopeKind.DEPARTMENT:
+            return query.where(Ticket.department_id == self.id)
+        # Company and committee scopes see only what their own back offices share with them.
+        return query.where(False)
+
+    def allows(self, ticket: Ticket) -> bool:
+        """Returns whether a ticket lies inside this scope."""
+        return {
+            ScopeKind.CITY: True,
+            ScopeKind.DISTRICT: ticket.district_id == self.id,
+            ScopeKind.COMMUNITY: ticket.community_id == self.id,
+            ScopeKind.DEPARTMENT: ticket.department_id == self.id,
+        }.get(self.kind, False)
+
+
+CITY_SCOPE = Scope(ScopeKind.CITY)
+
+
+def add_event(
+    *, db_session: AsyncSession, ticket_id: int, kind: EventKind, actor: str, **data: Any
+) -> TicketEvent:
+    """Appends an event to a ticket's audit trail."""
+    event = TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, data=data)
+    db_session.add(event)
+    return event
+
+
+async def create(
+    *,
+    db_session: AsyncSession,
+    channel: str,
+    kind: TicketKind | str,
+    summary: str,
+    language: str,
+    back_office: str,
+    actor: str,
+    category_id: int | None = None,
+    resident_id: int | None = None,
+    contact_id: int | None = None,
+    priority: Priority | str = Priority.NORMAL,
+    department_id: int | None = None,
+    sla_policy_id: int | None = None,
+    due_at: datetime | None = None,
+    address: str | None = None,
+    district_id: int | None = None,
+    community_id: int | None = None,
+    building_id: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    route_name: str | None = None,
+) -> Ticket:
+    """Creates a ticket with its 'created' and 'routed' events."""
+    now = utcnow()
+    ticket = Ticket(
+        channel=channel,
+        kind=kind,
+        category_id=category_id,
+        resident_id=resident_id,
+        contact_id=contact_id,
+        summary=summary[:500],
+        language=language,
+        back_office=back_office,
+        priority=priority,
+        department_id=department_id,
+        sla_policy_id=sla_policy_id,
+        due_at=due_at,
+        address=address,
+        district_id=district_id,
+        community_id=community_id,
+        building_id=building_id,
+        latitude=latitude,
+        longitude=longitude,
+        status=TicketStatus.ASSIGNED if department_id else TicketStatus.NEW,
+        created_at=now,
+        updated_at=now,
+    )
+    db_session.add(ticket)
+    await db_session.flush()
+    add_event(db_session=db_session, ticket_id=ticket.id, kind=EventKind.CREATED, actor=actor,
+              channel=channel, ticket_kind=str(kind))
+    add_event(
+        db_session=db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.ROUTED,
+        actor="system",
+        rule=route_name,
+        back_office=back_office,
+        department_id=department_id,
+        due_at=due_at.isoformat() if due_at else None,
+    )
+    return ticket
+
+
+def add_message(
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    direction: Direction,
+    channel: str,
+    text: str,
+    inbound_id: int | None = None,
+    outbox_id: int | None = None,
+    author_id: int | None = None,
+) -> TicketMessage:
+    """Adds a message to a ticket's thread."""
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        direction=direction,
+        channel=channel,
+        text=text,
+        inbound_id=inbound_id,
+        outbox_id=outbox_id,
+        author_id=author_id,
+    )
+    db_session.add(message)
+    ticket.updated_at = utcnow()
+    return message
+
+
+def change_status(
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    status: TicketStatus,
+    actor: str,
+    reason: str | None = None,
+) -> TicketEvent:
+    """Moves a ticket to ``status`` if the lifecycle allows it, recording why."""
+    if status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+        raise IllegalTransition(f"a ticket cannot go from {ticket.status} to {status}")
+    previous = ticket.status
+    ticket.status = status
+    ticket.updated_at = utcnow()
+    if status in (TicketStatus.CLOSED, TicketStatus.REJECTED):
+        ticket.closed_at = ticket.updated_at
+    elif status is TicketStatus.REOPENED:
+        ticket.closed_at = None
+    return add_event(
+        db_session=db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.STATUS_CHANGED,
+        actor=actor,
+        previous=str(previous),
+        status=str(status),
+        reason=reason,
+    )
+
+
+async def get(*, db_session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """Returns a ticket based on the given id."""
+    return await db_session.get(Ticket, ticket_id)
+
+
+async def get_by_public_number(*, db_session: AsyncSession, number: str) -> Ticket | None:
+    """Returns the ticket a public number names, or None for an unknown or mistyped one."""
+    ticket_id = parse_public_number(number)
+    if ticket_id is None:
+        return None
+    return await db_session.get(Ticket, ticket_id)
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: TicketStatus | None = None
+    kind: TicketKind | None = None
+    channel: str | None = None
+    category_id: int | None = None
+    department_id: int | None = None
+    district_id: int | None = None
+    resident_id: int | None = None
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def list_tickets(
+    *,
+    db_session: AsyncSession,
+    scope: Scope,
+    filters: TicketFilters,
+    limit: int,
+    offset: int,
+) -> tuple[list[Ticket], int]:
+    """Returns one page of tickets inside ``scope`` matching ``filters``, and the total."""
+    query = scope.apply(select(Ticket))
+    for column, value in (
+        (Ticket.status, filters.status),
+        (Ticket.kind, filters.kind),
+        (Ticket.channel, filters.channel),
+        (Ticket.category_id, filters.category_id),
+        (Ticket.department_id, filters.department_id),
+        (Ticket.district_id, filters.district_id),
+        (Ticket.resident_id, filters.resident_id),
+        (Ticket.overdue, filters.overdue),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.created_from is not None:
+        query = query.where(Ticket.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Ticket.created_at < filters.created_to)
+    total = await db_session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await db_session.scalars(
+        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def thread(*, db_session: AsyncSession, ticket_id: int) -> list[TicketMessage]:
+    """Returns a ticket's messages, oldest first."""
+    return list(
+        await db_session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket_id)
+            .order_by(TicketMessage.id)
+        )
+    )
+
+
+async def events(*, db_session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+    """Returns a ticket's events, oldest first."""
+    return list(
+        await db_session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+    )

@@ -1,0 +1,169 @@
+"""REST API for tickets: create, read by public number, list with filters, change status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from sqlalchemy import select
+
+from channels.contract import Channel, InboundMessage
+from core.auth.service import Principal
+from core.db import utcnow
+from core.intake import service as intake_service
+from core.outbox.models import OutboxMessage
+from core.runtime import TOPIC_TICKETS
+from core.tickets import service as tickets_service
+from core.tickets.enums import TicketKind, TicketStatus
+from core.tickets.models import Ticket
+from core.tickets.notify import notify_status
+from core.tickets.schemas import (
+    EventOut,
+    MessageOut,
+    StatusChange,
+    TicketCreate,
+    TicketCreated,
+    TicketDetail,
+    TicketOut,
+    TicketPage,
+)
+from portal.deps import (
+    HANDLING_ROLES,
+    INTAKE_ROLES,
+    STAFF_ROLES,
+    HubDep,
+    SessionDep,
+    require_roles,
+)
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+StaffDep = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
+IntakeDep = Annotated[Principal, Depends(require_roles(*INTAKE_ROLES))]
+HandlerDep = Annotated[Principal, Depends(require_roles(*HANDLING_ROLES))]
+
+
+async def _ticket_in_scope(db_session: SessionDep, number: str, principal: Principal) -> Ticket:
+    ticket = await tickets_service.get_by_public_number(db_session=db_session, number=number)
+    # Outside the caller's scope looks exactly like "no such ticket": existence is data too.
+    if ticket is None or not principal.scope.allows(ticket):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {number}")
+    return ticket
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketCreated)
+async def create_ticket(
+    body: TicketCreate,
+    hub: HubDep,
+    principal: IntakeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> TicketCreated:
+    """Takes a request on a resident's behalf; it goes through intake like any message."""
+    key = idempotency_key or uuid.uuid4().hex
+    message = InboundMessage(
+        channel=body.channel,
+        sender_address=body.sender_address,
+        text=body.text,
+        provider_message_id=f"{principal.actor}:{key}",
+        received_at=utcnow(),
+        category_code=body.category_code,
+        language=body.language,
+        address_text=body.address,
+        location=body.location,
+        display_name=body.display_name,
+        raw={"taken_by": principal.actor},
+    )
+    try:
+        result = await intake_service.receive(hub=hub, message=message)
+    except intake_service.IntakeRejected as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except intake_service.IntakeFailed as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc),
+                            headers={"Retry-After": "5"}) from exc
+    if result.ticket_number is None:
+        # A command such as STATUS was sent through the ticket API: nothing to create.
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "the text is a command, not a request")
+    return TicketCreated(number=result.ticket_number, duplicate=result.duplicate,
+                         replies=[r.text for r in result.replies])
+
+
+@router.get("/{number}", response_model=TicketDetail)
+async def get_ticket(number: str, db_session: SessionDep, principal: StaffDep) -> TicketDetail:
+    """Returns a ticket with its thread and events, by public number."""
+    ticket = await _ticket_in_scope(db_session, number, principal)
+    messages = await tickets_service.thread(db_session=db_session, ticket_id=ticket.id)
+    outbox_ids = [m.outbox_id for m in messages if m.outbox_id]
+    delivery = dict(
+        (await db_session.execute(
+            select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids))
+        )).tuples().all()
+    ) if outbox_ids else {}
+    events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
+    return TicketDetail(
+        **TicketOut.model_validate(ticket).model_dump(),
+        messages=[
+            MessageOut.model_validate(m).model_copy(
+                update={"delivery_status": delivery.get(m.outbox_id) if m.outbox_id else None}
+            )
+            for m in messages
+        ],
+        events=[EventOut.model_validate(e) for e in events],
+    )
+
+
+@router.get("", response_model=TicketPage)
+async def list_tickets(
+    db_session: SessionDep,
+    principal: StaffDep,
+    status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    kind: TicketKind | None = None,
+    channel: Channel | None = None,
+    category_id: int | None = None,
+    department_id: int | None = None,
+    district_id: int | None = None,
+    overdue: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TicketPage:
+    """Returns tickets in the caller's scope, newest first, one page at a time."""
+    for moment in (created_from, created_to):
+        if moment is not None and moment.tzinfo is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                "dates must carry a timezone, e.g. 2026-11-21T10:00:00Z")
+    filters = tickets_service.TicketFilters(
+        status=status_, kind=kind, channel=channel, category_id=category_id,
+        department_id=department_id, district_id=district_id, overdue=overdue,
+        created_from=created_from, created_to=created_to,
+    )
+    items, total = await tickets_service.list_tickets(
+        db_session=db_session, scope=principal.scope, filters=filters, limit=limit, offset=offset
+    )
+    return TicketPage(items=[TicketOut.model_validate(t) for t in items], total=total,
+                      limit=limit, offset=offset)
+
+
+@router.post("/{number}/status", response_model=TicketOut)
+async def change_ticket_status(
+    number: str, body: StatusChange, hub: HubDep, db_session: SessionDep, principal: HandlerDep
+) -> TicketOut:
+    """Moves a ticket along its lifecycle and tells the resident on their channel."""
+    ticket = await _ticket_in_scope(db_session, number, principal)
+    try:
+        tickets_service.change_status(
+            db_session=db_session, ticket=ticket, status=body.status,
+            actor=principal.actor, reason=body.reason,
+        )
+    except tickets_service.IllegalTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    notice = await notify_status(db_session=db_session, ticket=ticket) \
+        if body.notify_resident else None
+    await db_session.commit()
+    if notice is not None:
+        await hub.enqueue_deliveries([notice.id])
+    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "status"})
+    return TicketOut.model_validate(ticket)

@@ -1,0 +1,1 @@
+"""The FastAPI app factory and every web surface."""

@@ -1,0 +1,101 @@
+"""The FastAPI app factory: one app serving the API, health, and the web surfaces."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from channels.registry import SenderRegistry
+from core.auth.views import router as session_router
+from core.config import Settings, get_settings
+from core.jobs.tasks import build_worker
+from core.residents.views import router as residents_router
+from core.routing.views import router as routing_router
+from core.runtime import Hub, open_hub
+from core.tickets.views import router as tickets_router
+from portal.health import router as health_router
+from portal.simulator.views import router as simulator_router
+
+logger = logging.getLogger("hub.portal")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    senders: SenderRegistry | None = None,
+    run_worker: bool | None = None,
+    prepare_database: bool | None = None,
+) -> FastAPI:
+    """Returns the hub's web app.
+
+    In the embedded mode the app also migrates the database, loads the demo city on
+    first run and runs the queue worker in-process, so one command gives a working hub.
+    """
+    settings = settings or get_settings()
+    run_worker = settings.embedded if run_worker is None else run_worker
+    prepare_database = settings.embedded if prepare_database is None else prepare_database
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub: Hub = await open_hub(settings, senders=senders)
+        if prepare_database:
+            from core.demo import load_demo_if_empty
+            from core.migrate import upgrade_engine
+
+            await upgrade_engine(hub.engine, settings)
+            if settings.demo_on_first_run:
+                await load_demo_if_empty(session_factory=hub.session_factory)
+        app.state.hub = hub
+        worker_task = None
+        if run_worker:
+            worker = build_worker(hub)
+            worker_task = asyncio.create_task(worker.start())
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                await worker.stop()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker_task
+            await hub.close()
+
+    app = FastAPI(
+        title="Citizen service hub",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="hub_session",
+        same_site="lax",
+        https_only=not settings.embedded,
+        max_age=12 * 3600,
+    )
+    api = APIRouter(prefix="/api/v1")
+    for router in (tickets_router, residents_router, routing_router, session_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    if settings.simulator_on:
+        app.include_router(simulator_router)
+
+        @app.get("/", include_in_schema=False)
+        async def home() -> RedirectResponse:
+            # Until the citizen portal lands, a new user's first stop is the simulator.
+            return RedirectResponse("/simulator")
+
+    return app

@@ -1,0 +1,99 @@
+"""Request dependencies: the hub, a database session, and who is calling."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import service as auth_service
+from core.auth.enums import Role
+from core.auth.service import Principal
+from core.runtime import Hub
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_SESSION_KEY = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+async def get_db_session(hub: HubDep) -> AsyncIterator[AsyncSession]:
+    async with hub.session_factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db_session)]
+
+
+def csrf_token(request: Request) -> str:
+    """Returns this browser session's CSRF token, creating it on first use."""
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_SESSION_KEY] = token
+    return str(token)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuses a state-changing browser request whose CSRF token does not match."""
+    expected = request.session.get(CSRF_SESSION_KEY)
+    if not expected or not submitted or not hmac.compare_digest(str(expected), submitted):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+
+
+async def get_principal(request: Request, db_session: SessionDep) -> Principal:
+    """Returns the caller: an API key (header) or a logged-in staff member (session cookie)."""
+    key = request.headers.get("X-API-Key")
+    authorization = request.headers.get("Authorization", "")
+    if not key and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    if key:
+        principal = await auth_service.authenticate_api_key(db_session=db_session, key=key)
+        if principal is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return principal
+    staff_id = request.session.get("staff_id")
+    user = (
+        await auth_service.get_staff(db_session=db_session, user_id=int(staff_id))
+        if staff_id else None
+    )
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in or send an API key",
+                            headers={"WWW-Authenticate": "Bearer"})
+    # Cookies ride along on cross-site requests; API keys do not, so only sessions need this.
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    return auth_service.principal_for(user)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Returns a dependency that lets only ``roles`` through."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this")
+        return principal
+
+    return dependency
+
+
+STAFF_ROLES = tuple(Role)
+INTAKE_ROLES = (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+HANDLING_ROLES = (Role.AGENT, Role.DISPATCHER, Role.DEPARTMENT, Role.INSPECTOR,
+                  Role.SUPERVISOR, Role.ADMIN)
+ADMIN_ROLES = (Role.SUPERVISOR, Role.ADMIN)

@@ -1,0 +1,1 @@
+"""The channel simulator: play a resident on any channel without a provider account."""

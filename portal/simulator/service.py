@@ -1,0 +1,86 @@
+"""What the simulator shows: the conversation of the identities this browser played."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.intake.models import InboundRecord
+from core.outbox.models import OutboxMessage
+from core.tickets.models import Ticket, TicketMessage
+from core.tickets.numbers import format_public_number
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    direction: str
+    channel: str
+    text: str
+    status: str
+    ticket_number: str | None
+
+
+async def conversation(
+    *, db_session: AsyncSession, identities: list[tuple[str, str, str]], limit: int = 100
+) -> list[Line]:
+    """Returns messages in and out for (channel, raw address, normalised address) triples."""
+    if not identities:
+        return []
+    inbound = list(
+        (
+            await db_session.execute(
+                select(InboundRecord, TicketMessage.ticket_id)
+                .outerjoin(TicketMessage, TicketMessage.inbound_id == InboundRecord.id)
+                .where(or_(*(
+                    and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
+                    for ch, raw, _ in identities
+                )))
+                .order_by(InboundRecord.id.desc())
+                .limit(limit)
+            )
+        ).tuples()
+    )
+    outbound = list(
+        await db_session.scalars(
+            select(OutboxMessage)
+            .where(or_(*(
+                and_(OutboxMessage.channel == ch, OutboxMessage.address == norm)
+                for ch, _, norm in identities
+            )))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+    lines = [
+        Line(r.recorded_at, "in", r.channel, r.text or r.payload.get("menu_choice") or "",
+             r.status, format_public_number(t) if t else None)
+        for r, t in inbound
+    ] + [
+        Line(o.created_at, "out", o.channel, o.text, o.status,
+             format_public_number(o.ticket_id) if o.ticket_id else None)
+        for o in outbound
+    ]
+    return sorted(lines, key=lambda line: (line.at, line.direction == "out"))
+
+
+async def ticket_if_mine(
+    *, db_session: AsyncSession, ticket_id: int, identities: list[tuple[str, str, str]]
+) -> Ticket | None:
+    """Returns the ticket if one of this browser's identities raised it."""
+    ticket = await db_session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    mine = await db_session.scalar(
+        select(TicketMessage.id)
+        .join(InboundRecord, InboundRecord.id == TicketMessage.inbound_id)
+        .where(TicketMessage.ticket_id == ticket_id, or_(*(
+            and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
+            for ch, raw, _ in identities
+        )))
+        .limit(1)
+    )
+    return ticket if mine else None

@@ -1,0 +1,173 @@
+"""The simulator: a person plays a resident on SMS, Telegram, the phone keypad or the web."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from channels.contract import Channel, InboundMessage
+from core.db import utcnow
+from core.i18n import pick_name
+from core.intake import service as intake_service
+from core.residents.service import InvalidAddress, normalise_address
+from core.routing.models import Category
+from core.tickets import service as tickets_service
+from core.tickets.numbers import parse_public_number
+from portal.deps import HubDep, SessionDep, check_csrf, csrf_token
+from portal.i18n import TEMPLATES, page_language, translator
+from portal.simulator import service as simulator_service
+
+router = APIRouter(prefix="/simulator", include_in_schema=False)
+
+CHANNELS = (Channel.SMS, Channel.TELEGRAM, Channel.VOICE, Channel.WEB)
+MAX_IDENTITIES = 10
+
+
+def _identities(request: Request) -> list[tuple[str, str, str]]:
+    return [tuple(item) for item in request.session.get("sim", [])]  # type: ignore[misc]
+
+
+def _remember(request: Request, identity: tuple[str, str, str]) -> None:
+    known = [list(i) for i in _identities(request) if tuple(i) != identity]
+    request.session["sim"] = ([list(identity)] + known)[:MAX_IDENTITIES]
+
+
+def _web_address(request: Request) -> str:
+    if "sim_web" not in request.session:
+        request.session["sim_web"] = "web-" + secrets.token_hex(8)
+    return str(request.session["sim_web"])
+
+
+async def _page(
+    request: Request, db_session: SessionDep, *, error: str | None = None,
+    form: dict[str, Any] | None = None, code: int = 200,
+) -> HTMLResponse:
+    language = page_language(request)
+    menu = list(await db_session.scalars(
+        select(Category).where(Category.menu_key.is_not(None), Category.active.is_(True))
+        .order_by(Category.menu_key)
+    ))
+    lines = await simulator_service.conversation(
+        db_session=db_session, identities=_identities(request)
+    )
+    return TEMPLATES.TemplateResponse(
+        request,
+        "simulator/index.html",
+        {
+            "_": translator(language),
+            "lang": language,
+            "csrf": csrf_token(request),
+            "channels": CHANNELS,
+            "menu": [(c.menu_key, pick_name(c.names, language)) for c in menu],
+            "lines": lines,
+            "error": error,
+            "form": form or request.session.get("sim_form") or {"channel": "sms"},
+            "message_id": uuid.uuid4().hex,
+        },
+        status_code=code,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def simulator_page(request: Request, db_session: SessionDep) -> HTMLResponse:
+    """Shows the simulator with this browser's conversation so far."""
+    return await _page(request, db_session)
+
+
+@router.post("/send", response_class=HTMLResponse)
+async def simulator_send(
+    request: Request,
+    hub: HubDep,
+    db_session: SessionDep,
+    channel: Annotated[str, Form(max_length=16)],
+    message_id: Annotated[str, Form(min_length=8, max_length=64)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    address: Annotated[str, Form(max_length=64)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+    keys: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Sends one message as a resident would, then shows the conversation again."""
+    check_csrf(request, csrf)
+    _ = translator(page_language(request))
+    form = {"channel": channel, "address": address, "text": text, "keys": keys}
+    if channel not in CHANNELS:
+        return await _page(request, db_session, error=_("Choose a channel."), form=form, code=422)
+    chosen = Channel(channel)
+    if chosen is Channel.WEB:
+        address = _web_address(request)
+    if chosen is Channel.VOICE:
+        keys = keys.strip()
+        if not keys.isdigit():
+            return await _page(request, db_session, form=form, code=422,
+                               error=_("Press a menu key: digits only."))
+    elif not text.strip():
+        return await _page(request, db_session, form=form, code=422,
+                           error=_("Write a message first."))
+    try:
+        _kind, normalised = normalise_address(chosen, address, region=hub.settings.phone_region)
+    except InvalidAddress:
+        error = (_("Enter a Telegram chat id (digits).") if chosen is Channel.TELEGRAM
+                 else _("Enter a phone number, e.g. +7 900 123-45-67."))
+        return await _page(request, db_session, error=error, form=form, code=422)
+    message = InboundMessage(
+        channel=chosen,
+        sender_address=address,
+        text=text if chosen is not Channel.VOICE else "",
+        menu_choice=keys if chosen is Channel.VOICE else None,
+        # The page issues a fresh id per message, so a double click is one message.
+        provider_message_id=f"sim-{message_id}",
+        received_at=utcnow(),
+        language=page_language(request) if chosen in (Channel.WEB, Channel.VOICE) else None,
+        raw={"simulator": True},
+    )
+    try:
+        await intake_service.receive(hub=hub, message=message)
+    except intake_service.IntakeRejected as exc:
+        return await _page(request, db_session, error=str(exc), form=form, code=422)
+    _remember(request, (chosen.value, address, normalised))
+    keep = {"channel": chosen.value, "address": address if chosen is not Channel.WEB else ""}
+    request.session["sim_form"] = keep
+    return RedirectResponse("/simulator", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/conversation")
+async def simulator_conversation(request: Request, db_session: SessionDep) -> JSONResponse:
+    """Returns this browser's conversation as JSON, for the page to refresh statuses."""
+    lines = await simulator_service.conversation(
+        db_session=db_session, identities=_identities(request)
+    )
+    return JSONResponse([
+        {"at": line.at.isoformat(), "direction": line.direction, "channel": line.channel,
+         "text": line.text, "status": line.status, "ticket": line.ticket_number}
+        for line in lines
+    ])
+
+
+@router.get("/tickets/{number}", response_class=HTMLResponse)
+async def simulator_ticket(number: str, request: Request, db_session: SessionDep) -> HTMLResponse:
+    """Shows a ticket this browser raised: its thread and its events."""
+    ticket_id = parse_public_number(number)
+    ticket = None if ticket_id is None else await simulator_service.ticket_if_mine(
+        db_session=db_session, ticket_id=ticket_id, identities=_identities(request)
+    )
+    if ticket is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket from this simulator")
+    language = page_language(request)
+    category = await db_session.get(Category, ticket.category_id) if ticket.category_id else None
+    return TEMPLATES.TemplateResponse(
+        request,
+        "simulator/ticket.html",
+        {
+            "_": translator(language),
+            "lang": language,
+            "ticket": ticket,
+            "category": pick_name(category.names, language) if category else "",
+            "messages": await tickets_service.thread(db_session=db_session, ticket_id=ticket.id),
+            "events": await tickets_service.events(db_session=db_session, ticket_id=ticket.id),
+        },
+    )
