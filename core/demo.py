@@ -127,43 +127,46 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     db_session.add_all(communities)
     await db_session.flush()
 
-    # 20 buildings, a few premises each, owners with phones, one account per premises.
+    # 20 buildings, six flats each, an owner with a phone and an account per flat. Rows are
+    # added in batches so the whole city is a handful of round trips.
     base_lat, base_lon = 55.75, 37.60
-    phone = 79001000000
+    buildings: list[Building] = []
     for index in range(20):
         community = communities[index % len(communities)]
         street = STREETS[index % len(STREETS)]
         number = 2 * index + 1
         lat = base_lat + (index // 5) * 0.004
         lon = base_lon + (index % 5) * 0.006
-        building = Building(
+        buildings.append(Building(
             community_id=community.id, code=f"b{index + 1:03d}",
             addresses={lang: f"{name}, {number}" if lang != "zh" else f"{name}{number}号"
                        for lang, name in street.items()},
             latitude=lat, longitude=lon, total_area=Decimal("0"),
-        )
-        db_session.add(building)
-        await db_session.flush()
-        total = Decimal("0")
+        ))
+        db_session.add(GridCell(code=f"RS{index + 1:04d}", community_id=community.id,
+                                **square_cell(lat, lon, side_m=100)))
+    db_session.add_all(buildings)
+    await db_session.flush()
+    flats: list[tuple[Premises, Resident]] = []
+    for index, building in enumerate(buildings):
         for flat in range(1, 7):
             area = Decimal(38 + (flat * 7 + index * 3) % 45) + Decimal("0.40")
-            total += area
-            premises = Premises(building_id=building.id, number=str(flat), area=area)
-            phone += 1
-            resident = Resident(display_name=f"Owner {index + 1}-{flat}",
-                                language=("ru", "en", "zh")[(index + flat) % 3])
-            db_session.add_all([premises, resident])
-            await db_session.flush()
-            db_session.add_all([
-                Contact(resident_id=resident.id, kind=ContactKind.PHONE, value=f"+{phone}",
-                        verified=True, language=resident.language),
-                PremisesOwner(premises_id=premises.id, resident_id=resident.id),
-                Account(number=f"{7700000 + index * 10 + flat}", premises_id=premises.id,
-                        holder_id=resident.id, registered_residents=1 + flat % 3),
-            ])
-        building.total_area = total
-        cell = square_cell(lat, lon, side_m=100)
-        db_session.add(GridCell(code=f"RS{index + 1:04d}", community_id=community.id, **cell))
+            building.total_area = (building.total_area or Decimal("0")) + area
+            flats.append((
+                Premises(building_id=building.id, number=str(flat), area=area),
+                Resident(display_name=f"Owner {index + 1}-{flat}",
+                         language=("ru", "en", "zh")[(index + flat) % 3]),
+            ))
+    db_session.add_all([item for pair in flats for item in pair])
+    await db_session.flush()
+    for serial, (premises, resident) in enumerate(flats):
+        db_session.add_all([
+            Contact(resident_id=resident.id, kind=ContactKind.PHONE,
+                    value=f"+7900100{serial + 1:04d}", verified=True, language=resident.language),
+            PremisesOwner(premises_id=premises.id, resident_id=resident.id),
+            Account(number=f"{7700001 + serial}", premises_id=premises.id, holder_id=resident.id,
+                    registered_residents=1 + serial % 3),
+        ])
 
     calendar = WorkCalendar(code="city", timezone="Europe/Moscow", day_start=time(9),
                             day_end=time(18), weekend_days=[6, 7])

@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-# E.164-looking numbers and long digit runs (phones typed any way) become ***NN.
-_PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+# Phone numbers as we store them (E.164), as people type them (+7 (900) 123-45-67) and as
+# Russian landlines dial them (8 900 ...). Timestamps, ids and IP addresses stay readable.
+_PHONE = re.compile(
+    r"\+\d{7,15}\b"
+    r"|\+?\d{1,3}[\s(-]+\d{3}[\s)-]+\d{3}[\s-]?\d{2}[\s-]?\d{2}\b"
+    r"|(?<![\d.])[78]\d{10}\b"
+)
 
 
 def mask_phones(text: str) -> str:

@@ -35,6 +35,7 @@ def create_app(
     senders: SenderRegistry | None = None,
     run_worker: bool | None = None,
     prepare_database: bool | None = None,
+    hub: Hub | None = None,
 ) -> FastAPI:
     """Returns the hub's web app.
 
@@ -45,8 +46,15 @@ def create_app(
     run_worker = settings.embedded if run_worker is None else run_worker
     prepare_database = settings.embedded if prepare_database is None else prepare_database
 
+    given_hub = hub
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if given_hub is not None:
+            # The caller owns this hub (tests, embedding): use it, and leave it open.
+            app.state.hub = given_hub
+            yield
+            return
         hub: Hub = await open_hub(settings, senders=senders)
         if prepare_database:
             from core.demo import load_demo_if_empty
@@ -76,6 +84,8 @@ def create_app(
         lifespan=lifespan,
         openapi_url="/openapi.json",
     )
+    if given_hub is not None:
+        app.state.hub = given_hub
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

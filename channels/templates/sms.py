@@ -1,25 +1,25 @@
 """SMS wording: short, one segment where possible, no links the resident must tap."""
 
-from core.i18n import gettext as _
+from core.i18n import gettext
 
 
 def ticket_created(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Request {number} registered. Reply STATUS {number} to check it.",
+    return gettext(language, "Request {number} registered. Reply STATUS {number} to check it.",
              number=number)
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Added to request {number}.", number=number)
+    return gettext(language, "Added to request {number}.", number=number)
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return _(language, "Request {number}: {status}.", number=number,
-             status=_(language, f"status:{status}"))
+    return gettext(language, "Request {number}: {status}.", number=number,
+             status=gettext(language, f"status:{status}"))
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001 (the notice is called help)
-    return _(language, "Write your problem and we will register it. STATUS <number> - check a request.")
+    return gettext(language, "Write your problem and we will register it. STATUS <number> - check a request.")
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "We found no request {number} from this number.", number=number)
+    return gettext(language, "We found no request {number} from this number.", number=number)

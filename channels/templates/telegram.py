@@ -1,29 +1,29 @@
 """Telegram wording: a chat, so a little more detail and a line break are fine."""
 
-from core.i18n import gettext as _
+from core.i18n import gettext
 
 
 def ticket_created(language: str, *, number: str, category: str = "", **_values: object) -> str:
-    head = _(language, "Your request is registered under number {number}.", number=number)
+    head = gettext(language, "Your request is registered under number {number}.", number=number)
     if category:
-        head += "\n" + _(language, "Topic: {category}.", category=category)
-    return head + "\n" + _(language, "We will reply in this chat.")
+        head += "\n" + gettext(language, "Topic: {category}.", category=category)
+    return head + "\n" + gettext(language, "We will reply in this chat.")
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Your message was added to request {number}.", number=number)
+    return gettext(language, "Your message was added to request {number}.", number=number)
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return _(language, "Request {number} is now: {status}.", number=number,
-             status=_(language, f"status:{status}"))
+    return gettext(language, "Request {number} is now: {status}.", number=number,
+             status=gettext(language, f"status:{status}"))
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001
-    return _(language, "Describe your problem in one message, and add the address.") + "\n" + _(
+    return gettext(language, "Describe your problem in one message, and add the address.") + "\n" + gettext(
         language, "To check a request, send: STATUS and its number."
     )
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "We found no request {number} from you.", number=number)
+    return gettext(language, "We found no request {number} from you.", number=number)

@@ -1,6 +1,6 @@
 """Spoken wording for the IVR: numbers are read digit by digit so they can be written down."""
 
-from core.i18n import gettext as _
+from core.i18n import gettext
 
 
 def _spoken(number: str) -> str:
@@ -8,23 +8,23 @@ def _spoken(number: str) -> str:
 
 
 def ticket_created(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Your request is registered. Its number is {number}. "
+    return gettext(language, "Your request is registered. Its number is {number}. "
              "I repeat: {number}.", number=_spoken(number))
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Your message was added to request {number}.", number=_spoken(number))
+    return gettext(language, "Your message was added to request {number}.", number=_spoken(number))
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return _(language, "Request {number} is now: {status}.", number=_spoken(number),
-             status=_(language, f"status:{status}"))
+    return gettext(language, "Request {number} is now: {status}.", number=_spoken(number),
+             status=gettext(language, f"status:{status}"))
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001
-    return _(language, "After the tone, press the key for your topic, or stay on the line "
+    return gettext(language, "After the tone, press the key for your topic, or stay on the line "
              "for an operator.")
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "We found no request {number} from this number.", number=_spoken(number))
+    return gettext(language, "We found no request {number} from this number.", number=_spoken(number))

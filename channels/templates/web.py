@@ -1,27 +1,27 @@
 """Web, kiosk and API wording: the resident is looking at a screen."""
 
-from core.i18n import gettext as _
+from core.i18n import gettext
 
 
 def ticket_created(language: str, *, number: str, category: str = "", **_values: object) -> str:
-    text = _(language, "Your request is registered under number {number}.", number=number)
+    text = gettext(language, "Your request is registered under number {number}.", number=number)
     if category:
-        text += " " + _(language, "Topic: {category}.", category=category)
-    return text + " " + _(language, "Keep the number to check the request later.")
+        text += " " + gettext(language, "Topic: {category}.", category=category)
+    return text + " " + gettext(language, "Keep the number to check the request later.")
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "Your message was added to request {number}.", number=number)
+    return gettext(language, "Your message was added to request {number}.", number=number)
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return _(language, "Request {number} is now: {status}.", number=number,
-             status=_(language, f"status:{status}"))
+    return gettext(language, "Request {number} is now: {status}.", number=number,
+             status=gettext(language, f"status:{status}"))
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001
-    return _(language, "Describe your problem in one message, and add the address.")
+    return gettext(language, "Describe your problem in one message, and add the address.")
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:
-    return _(language, "We found no request {number} from you.", number=number)
+    return gettext(language, "We found no request {number} from you.", number=number)

@@ -1,0 +1,30 @@
+"""Builders for test inputs, so each test states only what matters to it."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from channels.contract import Channel, InboundMessage
+from core.db import utcnow
+
+_ids = itertools.count(1)
+
+
+def inbound(
+    text: str = "A pothole outside my house",
+    *,
+    channel: Channel = Channel.SMS,
+    sender: str = "+79005550101",
+    provider_id: str | None = None,
+    **fields: Any,
+) -> InboundMessage:
+    """Returns an inbound message as a channel adapter would hand it over."""
+    return InboundMessage(
+        channel=channel,
+        sender_address=sender,
+        text=text,
+        provider_message_id=provider_id or f"test-{next(_ids)}",
+        received_at=utcnow(),
+        **fields,
+    )
