@@ -152,7 +152,7 @@ async def client(hub: Hub, settings: Settings) -> AsyncIterator[httpx.AsyncClien
     """Returns an HTTP client talking to the app in-process."""
     app = create_app(settings, hub=hub, run_worker=False, prepare_database=False)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as http:
         yield http
 
 

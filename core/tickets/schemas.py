@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from channels.contract import Channel, Location
 from core.tickets.enums import TicketStatus
@@ -36,7 +36,7 @@ class TicketCreated(BaseModel):
 class TicketOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    number: str = Field(validation_alias="public_number")
+    number: str = Field(validation_alias=AliasChoices("public_number", "number"))
     channel: str
     kind: str
     category_id: int | None

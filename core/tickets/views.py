@@ -99,7 +99,7 @@ async def get_ticket(number: str, db_session: SessionDep, principal: StaffDep) -
     delivery = dict(
         (await db_session.execute(
             select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids))
-        )).tuples().all()
+        )).all()
     ) if outbox_ids else {}
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
     return TicketDetail(

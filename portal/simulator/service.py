@@ -42,7 +42,7 @@ async def conversation(
                 .order_by(InboundRecord.id.desc())
                 .limit(limit)
             )
-        ).tuples()
+        ).all()
     )
     outbound = list(
         await db_session.scalars(
