@@ -71,6 +71,8 @@ async def ticket_if_mine(
     *, db_session: AsyncSession, ticket_id: int, identities: list[tuple[str, str, str]]
 ) -> Ticket | None:
     """Returns the ticket if one of this browser's identities raised it."""
+    if not identities:
+        return None
     ticket = await db_session.get(Ticket, ticket_id)
     if ticket is None:
         return None
