@@ -67,6 +67,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         url,
@@ -77,6 +78,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module starts transactions late and on its own, which breaks SAVEPOINT
+    # (SQLAlchemy's documented workaround): take transaction control away from it...
+    dbapi_connection.isolation_level = None
     # WAL lets the web process read while the in-process worker writes; foreign keys are
     # off by default in SQLite and we rely on them as PostgreSQL does.
     cursor = dbapi_connection.cursor()
@@ -84,6 +88,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # ...and begin ourselves. IMMEDIATE takes the write lock up front, so two transactions
+    # never both read and then fail to upgrade (SQLITE_BUSY); they queue on the timeout.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

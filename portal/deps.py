@@ -52,8 +52,17 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
 
 
-async def get_principal(request: Request, db_session: SessionDep) -> Principal:
-    """Returns the caller: an API key (header) or a logged-in staff member (session cookie)."""
+async def get_principal(request: Request, hub: HubDep) -> Principal:
+    """Returns the caller: an API key (header) or a logged-in staff member (session cookie).
+
+    Authentication reads in its own short transaction, so the view's session starts clean
+    (on SQLite a transaction held open across the view would lock out intake's writes).
+    """
+    async with hub.session_factory() as db_session:
+        return await _authenticate(request, db_session)
+
+
+async def _authenticate(request: Request, db_session: AsyncSession) -> Principal:
     key = request.headers.get("X-API-Key")
     authorization = request.headers.get("Authorization", "")
     if not key and authorization.lower().startswith("bearer "):

@@ -1,0 +1,77 @@
+"""Small pure pieces people depend on: numbers, phones, languages, masking, catalogs."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from channels.templates import NOTICES, render
+from core.i18n import LANGUAGES, detect_language, gettext
+from core.logs import mask_phones
+from core.residents.service import InvalidAddress, normalise_phone
+from core.tickets.numbers import format_public_number, parse_public_number
+
+LOCALE = Path(__file__).parents[2] / "core" / "locale"
+
+
+def test_public_numbers_carry_a_check_digit_that_catches_typos() -> None:
+    number = format_public_number(4217)
+    assert number == "0042176" and parse_public_number(number) == 4217
+    assert parse_public_number("004-2176") == 4217 and parse_public_number("００４２１７６") == 4217
+    assert parse_public_number("0042177") is None  # one digit wrong
+    assert parse_public_number("0041276") is None  # two digits swapped
+    assert parse_public_number("42") is None and parse_public_number("abc") is None
+
+
+@pytest.mark.parametrize(("raw", "e164"), [
+    ("+7 (900) 555-01-01", "+79005550101"), ("8 900 555 01 01", "+79005550101"),
+    ("9005550101", "+79005550101"), ("+86 138 0013 8000", "+8613800138000"),
+])
+def test_phones_normalise_to_e164(raw: str, e164: str) -> None:
+    assert normalise_phone(raw, "RU") == e164
+
+
+@pytest.mark.parametrize("raw", ["", "hello", "12", "+7 900"])
+def test_impossible_phones_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidAddress):
+        normalise_phone(raw, "RU")
+
+
+def test_language_is_read_from_the_script() -> None:
+    assert detect_language("Нет воды") == "ru"
+    assert detect_language("没有水 no water") == "zh"
+    assert detect_language("no water") is None
+
+
+def test_logs_never_show_whole_phone_numbers() -> None:
+    line = mask_phones("sms from +79005550101 and 8 (900) 555-01-02 at 127.0.0.1:5432 id 1795288")
+    assert "9005550101" not in line and "555-01-02" not in line
+    assert "127.0.0.1:5432" in line and "1795288" in line
+
+
+def test_catalogs_translate_every_message_into_russian_and_chinese() -> None:
+    template = read_po((LOCALE / "messages.pot").open("rb"))
+    ids = {m.id for m in template if m.id}
+    for language in ("ru", "zh"):
+        catalog = read_po((LOCALE / language / "LC_MESSAGES" / "messages.po").open("rb"))
+        missing = {m.id for m in catalog if m.id and not m.string} | (
+            ids - {m.id for m in catalog if m.id}
+        )
+        assert not missing, f"{language} lacks {sorted(missing)[:5]}"
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram", "voice", "web"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_notice_renders_on_every_channel_in_every_language(channel: str,
+                                                                 language: str) -> None:
+    values = {"number": "0042172", "status": "resolved", "category": "X"}
+    for notice in NOTICES:
+        text = render(channel, notice, language, **values)
+        assert text and "{" not in text
+        if language != "en":
+            assert text != render(channel, notice, "en", **values)
+
+
+def test_status_words_are_translated_not_shown_as_codes() -> None:
+    assert gettext("ru", "status:resolved") == "решена"
+    assert "status:" not in render("sms", "ticket_status", "zh", number="1", status="closed")
