@@ -72,6 +72,7 @@ def build_worker(hub: Hub, *, concurrency: int = 10) -> Worker:
         startup=startup,
         concurrency=concurrency,
         # The schedule timer also moves delayed retries to the queue; once a second keeps
-        # a retry's actual delay close to its backoff.
+        # a retry's actual delay close to its backoff. SAQ's Redis backend uses the value
+        # as a lock TTL (SETEX), so it must be a whole number of seconds.
         timers={"schedule": 1, "sweep": 60, "abort": 1, "stats": 60},
     )

@@ -40,7 +40,7 @@ async def run_worker(queue: Queue, calls: list[Any], fail_times: int = 0) -> asy
         return n * 10
 
     worker = Worker(queue, functions=[("job", job)], concurrency=2,
-                    timers={"schedule": 0.1, "sweep": 60, "abort": 1, "stats": 60})
+                    timers={"schedule": 1, "sweep": 60, "abort": 1, "stats": 60})
     return asyncio.create_task(worker.start())
 
 
