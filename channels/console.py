@@ -29,7 +29,10 @@ class ConsoleSender:
         self._by_key[idempotency_key] = provider_id
         self.delivered.append((provider_id, reply))
         logger.info(
-            "%s to %s (%s): %d chars", reply.channel, mask_address(reply.address),
-            reply.language, len(reply.text),
+            "%s to %s (%s): %d chars",
+            reply.channel,
+            mask_address(reply.address),
+            reply.language,
+            len(reply.text),
         )
         return SendResult(provider_message_id=provider_id)

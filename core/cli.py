@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -37,8 +36,14 @@ def serve(host: str, port: int) -> None:
     if settings.embedded:
         click.echo(f"Embedded mode: data in {settings.data_dir.resolve()}")
         click.echo(f"Open http://{host}:{port}/simulator")
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port,
-                log_config=None, proxy_headers=True)
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+    )
 
 
 @main.command()
@@ -51,8 +56,7 @@ def worker(concurrency: int) -> None:
     settings = get_settings()
     if settings.redis_url is None:
         raise click.ClickException(
-            "hub worker needs HUB_REDIS_URL; in the embedded mode the worker runs inside "
-            "hub serve"
+            "hub worker needs HUB_REDIS_URL; in the embedded mode the worker runs inside hub serve"
         )
 
     async def run() -> None:
@@ -85,8 +89,11 @@ def upgrade(revision: str) -> None:
 
 
 @main.command()
-@click.option("--with-staff/--without-staff", default=None,
-              help="Create the demo logins (default: only in the embedded mode).")
+@click.option(
+    "--with-staff/--without-staff",
+    default=None,
+    help="Create the demo logins (default: only in the embedded mode).",
+)
 def demo(with_staff: bool | None) -> None:
     """Loads the demo city (idempotent: a second run changes nothing)."""
     from core.db import create_engine, create_session_factory
@@ -119,15 +126,17 @@ def import_(what: str, path: Path) -> None:
 
     settings = get_settings()
 
+    # utf-8-sig: spreadsheets save CSV with a byte-order mark.
+    text = path.read_text(encoding="utf-8-sig")
+
     async def run() -> None:
         engine = create_engine(settings)
         try:
             async with transaction(create_session_factory(engine)) as session:
-                report = await import_csv(
-                    db_session=session, what=what, text=path.read_text(encoding="utf-8-sig")
-                )
-            click.echo(f"created {report.created}, updated {report.updated}, "
-                       f"unchanged {report.unchanged}")
+                report = await import_csv(db_session=session, what=what, text=text)
+            click.echo(
+                f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}"
+            )
         except ImportRejected as exc:
             for line, reason in exc.report.rejected:
                 click.echo(f"line {line}: {reason}", err=True)
@@ -146,8 +155,13 @@ def apikey() -> None:
 @apikey.command("create")
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--scope", "scope_kind", default="city", show_default=True,
-              type=click.Choice(["city", "district", "community", "department"]))
+@click.option(
+    "--scope",
+    "scope_kind",
+    default="city",
+    show_default=True,
+    type=click.Choice(["city", "district", "community", "department"]),
+)
 @click.option("--scope-id", type=int, default=None)
 def apikey_create(name: str, role: str, scope_kind: str, scope_id: int | None) -> None:
     """Creates an API key and prints it once."""
@@ -163,8 +177,11 @@ def apikey_create(name: str, role: str, scope_kind: str, scope_id: int | None) -
         try:
             async with transaction(create_session_factory(engine)) as session:
                 _, key = await auth_service.create_api_key(
-                    db_session=session, name=name, role=Role(role),
-                    scope_kind=ScopeKind(scope_kind), scope_id=scope_id,
+                    db_session=session,
+                    name=name,
+                    role=Role(role),
+                    scope_kind=ScopeKind(scope_kind),
+                    scope_id=scope_id,
                 )
             return key
         finally:
@@ -181,12 +198,18 @@ def staff() -> None:
 @staff.command("create")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--scope", "scope_kind", default="city", show_default=True,
-              type=click.Choice(["city", "district", "community", "department"]))
+@click.option(
+    "--scope",
+    "scope_kind",
+    default="city",
+    show_default=True,
+    type=click.Choice(["city", "district", "community", "department"]),
+)
 @click.option("--scope-id", type=int, default=None)
 @click.password_option()
-def staff_create(username: str, role: str, scope_kind: str, scope_id: int | None,
-                 password: str) -> None:
+def staff_create(
+    username: str, role: str, scope_kind: str, scope_id: int | None, password: str
+) -> None:
     """Creates a staff account."""
     from core.auth import service as auth_service
     from core.auth.enums import ScopeKind
@@ -201,8 +224,12 @@ def staff_create(username: str, role: str, scope_kind: str, scope_id: int | None
         try:
             async with transaction(create_session_factory(engine)) as session:
                 await auth_service.create_staff(
-                    db_session=session, username=username, password=password, role=role_value,
-                    scope_kind=ScopeKind(scope_kind), scope_id=scope_id,
+                    db_session=session,
+                    username=username,
+                    password=password,
+                    role=role_value,
+                    scope_kind=ScopeKind(scope_kind),
+                    scope_id=scope_id,
                 )
         finally:
             await engine.dispose()

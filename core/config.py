@@ -63,7 +63,8 @@ class Settings(BaseSettings):
 
     @property
     def simulator_on(self) -> bool:
-        """The simulator creates tickets without a provider, so it is off in production unless asked."""
+        """Whether /simulator is served: it makes tickets with no provider, so not by default
+        outside the embedded mode."""
         return self.embedded if self.simulator_enabled is None else self.simulator_enabled
 
     @model_validator(mode="after")

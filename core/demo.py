@@ -64,45 +64,113 @@ DEPARTMENTS = [
 
 # code, kind, names, keywords, menu key, priority, department, SLA policy
 CATEGORIES = [
-    ("water_outage", TicketKind.CITY_CASE,
-     {"en": "No water", "ru": "Нет воды", "zh": "停水"},
-     {"en": ["no water", "water outage"], "ru": ["нет воды", "отключили воду"], "zh": ["停水", "没水"]},
-     "1", Priority.HIGH, "housing", "urgent_24h"),
-    ("heating", TicketKind.CITY_CASE,
-     {"en": "Heating", "ru": "Отопление", "zh": "供暖"},
-     {"en": ["heating", "radiator", "cold flat"], "ru": ["отоплен", "батаре", "холодно"],
-      "zh": ["暖气", "供暖"]},
-     "2", Priority.HIGH, "housing", "urgent_24h"),
-    ("street_light", TicketKind.CITY_CASE,
-     {"en": "Street lighting", "ru": "Уличное освещение", "zh": "路灯"},
-     {"en": ["street light", "lamp"], "ru": ["фонар", "освещени"], "zh": ["路灯"]},
-     "3", Priority.NORMAL, "roads", "standard_5d"),
-    ("garbage", TicketKind.CITY_CASE,
-     {"en": "Exposed garbage", "ru": "Мусор", "zh": "暴露垃圾"},
-     {"en": ["garbage", "rubbish", "trash"], "ru": ["мусор", "свалк"], "zh": ["垃圾"]},
-     "4", Priority.NORMAL, "sanitation", "garbage_4h"),
-    ("stairwell", TicketKind.PROPERTY_COMPLAINT,
-     {"en": "Dirty stairwell or broken lift", "ru": "Подъезд или лифт", "zh": "楼道或电梯"},
-     {"en": ["stairwell", "lift", "elevator"], "ru": ["подъезд", "лифт"], "zh": ["楼道", "电梯"]},
-     "5", Priority.NORMAL, "inspection", "standard_5d"),
-    ("bill_question", TicketKind.BILLING_INQUIRY,
-     {"en": "Question about my bill", "ru": "Вопрос по квитанции", "zh": "账单问题"},
-     {"en": ["bill", "invoice", "charge"], "ru": ["квитанц", "счёт", "начислен"],
-      "zh": ["账单", "收费"]},
-     "6", Priority.NORMAL, "billing", "standard_5d"),
-    ("meter_reading", TicketKind.METER_READING,
-     {"en": "Meter reading", "ru": "Показания счётчика", "zh": "抄表读数"},
-     {"en": ["meter reading"], "ru": ["показани"], "zh": ["读数", "抄表"]},
-     "7", Priority.LOW, "billing", "standard_5d"),
-    ("other", TicketKind.GENERAL,
-     {"en": "Other question", "ru": "Другой вопрос", "zh": "其他问题"},
-     {}, "9", Priority.NORMAL, None, "standard_5d"),
+    (
+        "water_outage",
+        TicketKind.CITY_CASE,
+        {"en": "No water", "ru": "Нет воды", "zh": "停水"},
+        {
+            "en": ["no water", "water outage"],
+            "ru": ["нет воды", "отключили воду"],
+            "zh": ["停水", "没水"],
+        },
+        "1",
+        Priority.HIGH,
+        "housing",
+        "urgent_24h",
+    ),
+    (
+        "heating",
+        TicketKind.CITY_CASE,
+        {"en": "Heating", "ru": "Отопление", "zh": "供暖"},
+        {
+            "en": ["heating", "radiator", "cold flat"],
+            "ru": ["отоплен", "батаре", "холодно"],
+            "zh": ["暖气", "供暖"],
+        },
+        "2",
+        Priority.HIGH,
+        "housing",
+        "urgent_24h",
+    ),
+    (
+        "street_light",
+        TicketKind.CITY_CASE,
+        {"en": "Street lighting", "ru": "Уличное освещение", "zh": "路灯"},
+        {"en": ["street light", "lamp"], "ru": ["фонар", "освещени"], "zh": ["路灯"]},
+        "3",
+        Priority.NORMAL,
+        "roads",
+        "standard_5d",
+    ),
+    (
+        "garbage",
+        TicketKind.CITY_CASE,
+        {"en": "Exposed garbage", "ru": "Мусор", "zh": "暴露垃圾"},
+        {"en": ["garbage", "rubbish", "trash"], "ru": ["мусор", "свалк"], "zh": ["垃圾"]},
+        "4",
+        Priority.NORMAL,
+        "sanitation",
+        "garbage_4h",
+    ),
+    (
+        "stairwell",
+        TicketKind.PROPERTY_COMPLAINT,
+        {"en": "Dirty stairwell or broken lift", "ru": "Подъезд или лифт", "zh": "楼道或电梯"},
+        {
+            "en": ["stairwell", "lift", "elevator"],
+            "ru": ["подъезд", "лифт"],
+            "zh": ["楼道", "电梯"],
+        },
+        "5",
+        Priority.NORMAL,
+        "inspection",
+        "standard_5d",
+    ),
+    (
+        "bill_question",
+        TicketKind.BILLING_INQUIRY,
+        {"en": "Question about my bill", "ru": "Вопрос по квитанции", "zh": "账单问题"},
+        {
+            "en": ["bill", "invoice", "charge"],
+            "ru": ["квитанц", "счёт", "начислен"],
+            "zh": ["账单", "收费"],
+        },
+        "6",
+        Priority.NORMAL,
+        "billing",
+        "standard_5d",
+    ),
+    (
+        "meter_reading",
+        TicketKind.METER_READING,
+        {"en": "Meter reading", "ru": "Показания счётчика", "zh": "抄表读数"},
+        {"en": ["meter reading"], "ru": ["показани"], "zh": ["读数", "抄表"]},
+        "7",
+        Priority.LOW,
+        "billing",
+        "standard_5d",
+    ),
+    (
+        "other",
+        TicketKind.GENERAL,
+        {"en": "Other question", "ru": "Другой вопрос", "zh": "其他问题"},
+        {},
+        "9",
+        Priority.NORMAL,
+        None,
+        "standard_5d",
+    ),
 ]
 
 # Russian non-working days for the demo window (the production-calendar decree is data).
 HOLIDAYS_RU = [
-    date(2026, 12, 31), *[date(2027, 1, d) for d in range(1, 9)], date(2027, 2, 23),
-    date(2027, 3, 8), date(2027, 5, 3), date(2027, 5, 10), date(2027, 6, 14),
+    date(2026, 12, 31),
+    *[date(2027, 1, d) for d in range(1, 9)],
+    date(2027, 2, 23),
+    date(2027, 3, 8),
+    date(2027, 5, 3),
+    date(2027, 5, 10),
+    date(2027, 6, 14),
     date(2027, 11, 4),
 ]
 
@@ -118,12 +186,14 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     city = City(code=CITY_CODE, names={"en": "Riverside", "ru": "Заречье", "zh": "河畔市"})
     db_session.add(city)
     await db_session.flush()
-    districts = {code: District(city_id=city.id, code=code, names=names)
-                 for code, names in DISTRICTS}
+    districts = {
+        code: District(city_id=city.id, code=code, names=names) for code, names in DISTRICTS
+    }
     db_session.add_all(districts.values())
     await db_session.flush()
-    communities = [Community(district_id=districts[d].id, code=c, names=n)
-                   for d, c, n in COMMUNITIES]
+    communities = [
+        Community(district_id=districts[d].id, code=c, names=n) for d, c, n in COMMUNITIES
+    ]
     db_session.add_all(communities)
     await db_session.flush()
 
@@ -137,14 +207,26 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
         number = 2 * index + 1
         lat = base_lat + (index // 5) * 0.004
         lon = base_lon + (index % 5) * 0.006
-        buildings.append(Building(
-            community_id=community.id, code=f"b{index + 1:03d}",
-            addresses={lang: f"{name}, {number}" if lang != "zh" else f"{name}{number}号"
-                       for lang, name in street.items()},
-            latitude=lat, longitude=lon, total_area=Decimal("0"),
-        ))
-        db_session.add(GridCell(code=f"RS{index + 1:04d}", community_id=community.id,
-                                **square_cell(lat, lon, side_m=100)))
+        buildings.append(
+            Building(
+                community_id=community.id,
+                code=f"b{index + 1:03d}",
+                addresses={
+                    lang: f"{name}, {number}" if lang != "zh" else f"{name}{number}号"
+                    for lang, name in street.items()
+                },
+                latitude=lat,
+                longitude=lon,
+                total_area=Decimal("0"),
+            )
+        )
+        db_session.add(
+            GridCell(
+                code=f"RS{index + 1:04d}",
+                community_id=community.id,
+                **square_cell(lat, lon, side_m=100),
+            )
+        )
     db_session.add_all(buildings)
     await db_session.flush()
     flats: list[tuple[Premises, Resident]] = []
@@ -152,41 +234,84 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
         for flat in range(1, 7):
             area = Decimal(38 + (flat * 7 + index * 3) % 45) + Decimal("0.40")
             building.total_area = (building.total_area or Decimal("0")) + area
-            flats.append((
-                Premises(building_id=building.id, number=str(flat), area=area),
-                Resident(display_name=f"Owner {index + 1}-{flat}",
-                         language=("ru", "en", "zh")[(index + flat) % 3]),
-            ))
+            flats.append(
+                (
+                    Premises(building_id=building.id, number=str(flat), area=area),
+                    Resident(
+                        display_name=f"Owner {index + 1}-{flat}",
+                        language=("ru", "en", "zh")[(index + flat) % 3],
+                    ),
+                )
+            )
     db_session.add_all([item for pair in flats for item in pair])
     await db_session.flush()
     for serial, (premises, resident) in enumerate(flats):
-        db_session.add_all([
-            Contact(resident_id=resident.id, kind=ContactKind.PHONE,
-                    value=f"+7900100{serial + 1:04d}", verified=True, language=resident.language),
-            PremisesOwner(premises_id=premises.id, resident_id=resident.id),
-            Account(number=f"{7700001 + serial}", premises_id=premises.id, holder_id=resident.id,
-                    registered_residents=1 + serial % 3),
-        ])
+        db_session.add_all(
+            [
+                Contact(
+                    resident_id=resident.id,
+                    kind=ContactKind.PHONE,
+                    value=f"+7900100{serial + 1:04d}",
+                    verified=True,
+                    language=resident.language,
+                ),
+                PremisesOwner(premises_id=premises.id, resident_id=resident.id),
+                Account(
+                    number=f"{7700001 + serial}",
+                    premises_id=premises.id,
+                    holder_id=resident.id,
+                    registered_residents=1 + serial % 3,
+                ),
+            ]
+        )
 
-    calendar = WorkCalendar(code="city", timezone="Europe/Moscow", day_start=time(9),
-                            day_end=time(18), weekend_days=[6, 7])
+    calendar = WorkCalendar(
+        code="city",
+        timezone="Europe/Moscow",
+        day_start=time(9),
+        day_end=time(18),
+        weekend_days=[6, 7],
+    )
     db_session.add(calendar)
     await db_session.flush()
-    db_session.add_all(CalendarDay(calendar_id=calendar.id, day=d, is_working=False,
-                                   note="public holiday") for d in HOLIDAYS_RU)
+    db_session.add_all(
+        CalendarDay(calendar_id=calendar.id, day=d, is_working=False, note="public holiday")
+        for d in HOLIDAYS_RU
+    )
     policies = {
-        "urgent_24h": SlaPolicy(code="urgent_24h", calendar_id=calendar.id, resolution_limit=24,
-                                unit=LimitUnit.CALENDAR_HOURS,
-                                names={"en": "Utilities: 24 hours", "ru": "Коммунальные: 24 часа",
-                                       "zh": "水电气热：24小时"}),
-        "garbage_4h": SlaPolicy(code="garbage_4h", calendar_id=calendar.id, resolution_limit=4,
-                                unit=LimitUnit.WORKING_HOURS,
-                                names={"en": "Exposed garbage: 4 working hours",
-                                       "ru": "Мусор: 4 рабочих часа", "zh": "暴露垃圾：4个工作小时"}),
-        "standard_5d": SlaPolicy(code="standard_5d", calendar_id=calendar.id, resolution_limit=5,
-                                 unit=LimitUnit.WORKING_DAYS,
-                                 names={"en": "General: 5 working days",
-                                        "ru": "Общие: 5 рабочих дней", "zh": "一般：5个工作日"}),
+        "urgent_24h": SlaPolicy(
+            code="urgent_24h",
+            calendar_id=calendar.id,
+            resolution_limit=24,
+            unit=LimitUnit.CALENDAR_HOURS,
+            names={
+                "en": "Utilities: 24 hours",
+                "ru": "Коммунальные: 24 часа",
+                "zh": "水电气热：24小时",
+            },
+        ),
+        "garbage_4h": SlaPolicy(
+            code="garbage_4h",
+            calendar_id=calendar.id,
+            resolution_limit=4,
+            unit=LimitUnit.WORKING_HOURS,
+            names={
+                "en": "Exposed garbage: 4 working hours",
+                "ru": "Мусор: 4 рабочих часа",
+                "zh": "暴露垃圾：4个工作小时",
+            },
+        ),
+        "standard_5d": SlaPolicy(
+            code="standard_5d",
+            calendar_id=calendar.id,
+            resolution_limit=5,
+            unit=LimitUnit.WORKING_DAYS,
+            names={
+                "en": "General: 5 working days",
+                "ru": "Общие: 5 рабочих дней",
+                "zh": "一般：5个工作日",
+            },
+        ),
     }
     departments = {code: Department(code=code, names=names) for code, names in DEPARTMENTS}
     db_session.add_all([*policies.values(), *departments.values()])
@@ -201,19 +326,35 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     }
     position = 10
     for code, kind, names, keywords, key, priority, dept, policy in CATEGORIES:
-        category = Category(code=code, kind=kind, names=names, keywords=keywords, menu_key=key,
-                            default_priority=priority)
+        category = Category(
+            code=code,
+            kind=kind,
+            names=names,
+            keywords=keywords,
+            menu_key=key,
+            default_priority=priority,
+        )
         db_session.add(category)
         await db_session.flush()
-        db_session.add(RoutingRule(
-            position=position, name=f"{code} → {dept or 'triage'}", match_category_id=category.id,
-            back_office=back_office_of[kind], department_id=departments[dept].id if dept else None,
-            sla_policy_id=policies[policy].id,
-        ))
+        db_session.add(
+            RoutingRule(
+                position=position,
+                name=f"{code} → {dept or 'triage'}",
+                match_category_id=category.id,
+                back_office=back_office_of[kind],
+                department_id=departments[dept].id if dept else None,
+                sla_policy_id=policies[policy].id,
+            )
+        )
         position += 10
-    db_session.add(RoutingRule(position=10_000, name="everything else → triage",
-                               back_office=BackOffice.GENERAL,
-                               sla_policy_id=policies["standard_5d"].id))
+    db_session.add(
+        RoutingRule(
+            position=10_000,
+            name="everything else → triage",
+            back_office=BackOffice.GENERAL,
+            sla_policy_id=policies["standard_5d"].id,
+        )
+    )
 
     if with_staff:
         # Well-known demo logins exist only in the embedded mode (see README).
@@ -222,9 +363,14 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
             ("agent", Role.AGENT, ScopeKind.CITY, None),
             ("north", Role.DISPATCHER, ScopeKind.DISTRICT, districts["north"].id),
         ):
-            await auth_service.create_staff(db_session=db_session, username=username,
-                                            password=f"{username}-demo", role=role,
-                                            scope_kind=scope_kind, scope_id=scope_id)
+            await auth_service.create_staff(
+                db_session=db_session,
+                username=username,
+                password=f"{username}-demo",
+                role=role,
+                scope_kind=scope_kind,
+                scope_id=scope_id,
+            )
     await db_session.flush()
     logger.info("demo city loaded")
     return True

@@ -63,11 +63,13 @@ def _set(obj: Any, values: dict[str, Any]) -> bool:
 
 
 async def _upsert(
-    db_session: AsyncSession, report: ImportReport, model: type, lookup: dict[str, Any],
+    db_session: AsyncSession,
+    report: ImportReport,
+    model: type,
+    lookup: dict[str, Any],
     values: dict[str, Any],
 ) -> None:
-    query = select(model).filter_by(**lookup)
-    existing = await db_session.scalar(query)
+    existing = await db_session.scalar(select(model).filter_by(**lookup))
     if existing is None:
         db_session.add(model(**lookup, **values))
         report.created += 1
@@ -78,15 +80,24 @@ async def _upsert(
     await db_session.flush()
 
 
-async def _department_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+async def _department_row(
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+) -> None:
     code = row.get("code", "").strip()
     if not code:
         raise ValueError("code is required")
-    await _upsert(db_session, report, Department, {"code": code},
-                  {"names": _names(row), "active": row.get("active", "1").strip() != "0"})
+    await _upsert(
+        db_session,
+        report,
+        Department,
+        {"code": code},
+        {"names": _names(row), "active": row.get("active", "1").strip() != "0"},
+    )
 
 
-async def _category_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+async def _category_row(
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+) -> None:
     code = row.get("code", "").strip()
     if not code:
         raise ValueError("code is required")
@@ -96,26 +107,34 @@ async def _category_row(db_session: AsyncSession, row: dict[str, str], report: I
         lang: [w.strip() for w in row.get(f"keywords_{lang}", "").split("|") if w.strip()]
         for lang in ("en", "ru", "zh")
     }
-    await _upsert(db_session, report, Category, {"code": code}, {
-        "kind": kind, "names": _names(row), "default_priority": priority,
-        "keywords": {k: v for k, v in keywords.items() if v},
-        "menu_key": row.get("menu_key", "").strip() or None,
-        "active": row.get("active", "1").strip() != "0",
-    })
+    await _upsert(
+        db_session,
+        report,
+        Category,
+        {"code": code},
+        {
+            "kind": kind,
+            "names": _names(row),
+            "default_priority": priority,
+            "keywords": {k: v for k, v in keywords.items() if v},
+            "menu_key": row.get("menu_key", "").strip() or None,
+            "active": row.get("active", "1").strip() != "0",
+        },
+    )
 
 
 async def _rule_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
     data = RoutingRuleIn(
         position=int(row.get("position", "")),
         name=row.get("name", "").strip(),
-        match_kind=row.get("match_kind", "").strip() or None,  # type: ignore[arg-type]
+        match_kind=row.get("match_kind", "").strip() or None,
         match_category_code=row.get("match_category", "").strip() or None,
         match_district_code=row.get("match_district", "").strip() or None,
         match_community_code=row.get("match_community", "").strip() or None,
         back_office=row.get("back_office", "").strip(),
         department_code=row.get("department", "").strip() or None,
         sla_policy_code=row.get("sla_policy", "").strip() or None,
-        priority=row.get("priority", "").strip() or None,  # type: ignore[arg-type]
+        priority=row.get("priority", "").strip() or None,
         active=row.get("active", "1").strip() != "0",
     )
     values = await routing_service.rule_values(db_session=db_session, data=data)
@@ -135,7 +154,9 @@ async def _calendar_day_row(
     if working not in ("0", "1", "true", "false"):
         raise ValueError("is_working must be 0/1 or true/false")
     await _upsert(
-        db_session, report, CalendarDay,
+        db_session,
+        report,
+        CalendarDay,
         {"calendar_id": calendar_id, "day": date.fromisoformat(row.get("date", "").strip())},
         {"is_working": working in ("1", "true"), "note": row.get("note", "").strip() or None},
     )

@@ -70,7 +70,7 @@ class Hub:
         if self.redis is None:
             return None
         try:
-            return bool(await self.redis.ping())
+            return bool(await self.redis.ping())  # type: ignore[misc]
         except Exception:
             return False
 

@@ -70,17 +70,24 @@ async def _authenticate(request: Request, db_session: AsyncSession) -> Principal
     if key:
         principal = await auth_service.authenticate_api_key(db_session=db_session, key=key)
         if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "unknown or revoked API key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return principal
     staff_id = request.session.get("staff_id")
     user = (
         await auth_service.get_staff(db_session=db_session, user_id=int(staff_id))
-        if staff_id else None
+        if staff_id
+        else None
     )
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in or send an API key",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "log in or send an API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     # Cookies ride along on cross-site requests; API keys do not, so only sessions need this.
     if request.method not in SAFE_METHODS:
         check_csrf(request, request.headers.get(CSRF_HEADER))
@@ -103,6 +110,12 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
 
 STAFF_ROLES = tuple(Role)
 INTAKE_ROLES = (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
-HANDLING_ROLES = (Role.AGENT, Role.DISPATCHER, Role.DEPARTMENT, Role.INSPECTOR,
-                  Role.SUPERVISOR, Role.ADMIN)
+HANDLING_ROLES = (
+    Role.AGENT,
+    Role.DISPATCHER,
+    Role.DEPARTMENT,
+    Role.INSPECTOR,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+)
 ADMIN_ROLES = (Role.SUPERVISOR, Role.ADMIN)

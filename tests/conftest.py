@@ -8,6 +8,7 @@ a SQLite file and the in-process queue, so a fresh clone passes with nothing ins
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -95,8 +96,13 @@ def settings(migrated_database: str, tmp_path: Path) -> Settings:
     else:
         url = migrated_database
     return Settings(
-        database_url=url, redis_url=REDIS_URL, secret_key=SECRET, data_dir=tmp_path,
-        simulator_enabled=True, outbox_retry_delay=0.05, routing_cache_seconds=0,
+        database_url=url,
+        redis_url=REDIS_URL,
+        secret_key=SECRET,
+        data_dir=tmp_path,
+        simulator_enabled=True,
+        outbox_retry_delay=0.05,
+        routing_cache_seconds=0,
     )
 
 
@@ -141,10 +147,8 @@ async def worker(hub: Hub) -> AsyncIterator[None]:
     finally:
         await saq_worker.stop()
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        except (asyncio.CancelledError, Exception):  # noqa: S110 (shutdown noise only)
-            pass
 
 
 @pytest.fixture
@@ -157,7 +161,10 @@ async def client(hub: Hub, settings: Settings) -> AsyncIterator[httpx.AsyncClien
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
 ) -> Any:
     """Returns the first truthy result of ``check``, polling; fails after ``timeout``.
 

@@ -4,8 +4,9 @@ from core.i18n import gettext
 
 
 def ticket_created(language: str, *, number: str, **_values: object) -> str:
-    return gettext(language, "Request {number} registered. Reply STATUS {number} to check it.",
-             number=number)
+    return gettext(
+        language, "Request {number} registered. Reply STATUS {number} to check it.", number=number
+    )
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
@@ -13,12 +14,18 @@ def ticket_continued(language: str, *, number: str, **_values: object) -> str:
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return gettext(language, "Request {number}: {status}.", number=number,
-             status=gettext(language, f"status:{status}"))
+    return gettext(
+        language,
+        "Request {number}: {status}.",
+        number=number,
+        status=gettext(language, f"status:{status}"),
+    )
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001 (the notice is called help)
-    return gettext(language, "Write your problem and we will register it. STATUS <number> - check a request.")
+    return gettext(
+        language, "Write your problem and we will register it. STATUS <number> - check a request."
+    )
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:

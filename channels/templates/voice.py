@@ -8,8 +8,11 @@ def _spoken(number: str) -> str:
 
 
 def ticket_created(language: str, *, number: str, **_values: object) -> str:
-    return gettext(language, "Your request is registered. Its number is {number}. "
-             "I repeat: {number}.", number=_spoken(number))
+    return gettext(
+        language,
+        "Your request is registered. Its number is {number}. I repeat: {number}.",
+        number=_spoken(number),
+    )
 
 
 def ticket_continued(language: str, *, number: str, **_values: object) -> str:
@@ -17,14 +20,22 @@ def ticket_continued(language: str, *, number: str, **_values: object) -> str:
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return gettext(language, "Request {number} is now: {status}.", number=_spoken(number),
-             status=gettext(language, f"status:{status}"))
+    return gettext(
+        language,
+        "Request {number} is now: {status}.",
+        number=_spoken(number),
+        status=gettext(language, f"status:{status}"),
+    )
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001
-    return gettext(language, "After the tone, press the key for your topic, or stay on the line "
-             "for an operator.")
+    return gettext(
+        language,
+        "After the tone, press the key for your topic, or stay on the line for an operator.",
+    )
 
 
 def status_unknown(language: str, *, number: str, **_values: object) -> str:
-    return gettext(language, "We found no request {number} from this number.", number=_spoken(number))
+    return gettext(
+        language, "We found no request {number} from this number.", number=_spoken(number)
+    )

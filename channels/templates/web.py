@@ -15,8 +15,12 @@ def ticket_continued(language: str, *, number: str, **_values: object) -> str:
 
 
 def ticket_status(language: str, *, number: str, status: str, **_values: object) -> str:
-    return gettext(language, "Request {number} is now: {status}.", number=number,
-             status=gettext(language, f"status:{status}"))
+    return gettext(
+        language,
+        "Request {number} is now: {status}.",
+        number=number,
+        status=gettext(language, f"status:{status}"),
+    )
 
 
 def help(language: str, **_values: object) -> str:  # noqa: A001

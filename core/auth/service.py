@@ -61,8 +61,12 @@ async def create_api_key(
     """Creates an API key; returns the row and the key itself, which is never stored."""
     key = "hub_" + secrets.token_urlsafe(32)
     row = ApiKey(
-        name=name, key_hash=_key_hash(key), prefix=key[:12], role=role,
-        scope_kind=scope_kind, scope_id=scope_id,
+        name=name,
+        key_hash=_key_hash(key),
+        prefix=key[:12],
+        role=role,
+        scope_kind=scope_kind,
+        scope_id=scope_id,
     )
     db_session.add(row)
     await db_session.flush()
@@ -76,8 +80,9 @@ async def authenticate_api_key(*, db_session: AsyncSession, key: str) -> Princip
     )
     if row is None:
         return None
-    return Principal(f"apikey:{row.id}", Role(row.role),
-                     Scope(ScopeKind(row.scope_kind), row.scope_id))
+    return Principal(
+        f"apikey:{row.id}", Role(row.role), Scope(ScopeKind(row.scope_kind), row.scope_id)
+    )
 
 
 async def create_staff(
@@ -93,9 +98,13 @@ async def create_staff(
 ) -> StaffUser:
     """Creates a staff account."""
     user = StaffUser(
-        username=username, display_name=display_name or username,
-        password_hash=hash_password(password), role=role, scope_kind=scope_kind,
-        scope_id=scope_id, language=language,
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        scope_kind=scope_kind,
+        scope_id=scope_id,
+        language=language,
     )
     db_session.add(user)
     await db_session.flush()
@@ -118,8 +127,12 @@ async def authenticate_staff(
 
 def principal_for(user: StaffUser) -> Principal:
     """Returns the principal of a logged-in staff member."""
-    return Principal(f"staff:{user.id}", Role(user.role),
-                     Scope(ScopeKind(user.scope_kind), user.scope_id), user.language)
+    return Principal(
+        f"staff:{user.id}",
+        Role(user.role),
+        Scope(ScopeKind(user.scope_kind), user.scope_id),
+        user.language,
+    )
 
 
 async def get_staff(*, db_session: AsyncSession, user_id: int) -> StaffUser | None:

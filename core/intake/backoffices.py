@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from channels.contract import InboundMessage
 from core.residents.models import Contact
 from core.routing.enums import BackOffice

@@ -67,7 +67,9 @@ def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
 
 
 async def _record_raw(
-    session: AsyncSession, message: InboundMessage, status: str = "processed",
+    session: AsyncSession,
+    message: InboundMessage,
+    status: str = "processed",
     error: str | None = None,
 ) -> int | None:
     """Inserts the raw message; returns its id, or None if this provider id was seen."""
@@ -122,7 +124,10 @@ async def _process(
     now = utcnow()
     guessed = message.language or detect_language(message.text) or settings.default_language
     contact, created = await residents_service.get_or_create_contact(
-        db_session=session, kind=contact_kind, value=address, language=guessed,
+        db_session=session,
+        kind=contact_kind,
+        value=address,
+        language=guessed,
         display_name=message.display_name,
     )
     language = _choose_language(message, contact, settings.default_language)
@@ -141,12 +146,21 @@ async def _process(
         continuation_window=timedelta(minutes=settings.continuation_minutes),
     )
     outcome = await _act(
-        session=session, routing=routing, message=message, inbound_id=inbound_id,
-        contact=contact, created=created, language=language, intent=intent, now=now,
+        session=session,
+        routing=routing,
+        message=message,
+        inbound_id=inbound_id,
+        contact=contact,
+        created=created,
+        language=language,
+        intent=intent,
+        now=now,
     )
 
     result = IntakeResult(
-        inbound_id=inbound_id, duplicate=False, resident_id=contact.resident_id,
+        inbound_id=inbound_id,
+        duplicate=False,
+        resident_id=contact.resident_id,
         intent=str(intent.name),
     )
     if outcome.ticket is not None:
@@ -155,9 +169,15 @@ async def _process(
     for notice, values in outcome.notices:
         text = render(message.channel, notice, language, **values)
         row = await outbox_service.create(
-            db_session=session, kind=OutboxKind.REPLY, channel=message.channel,
-            address=contact.value, language=language, text=text, ticket=outcome.ticket,
-            resident_id=contact.resident_id, inbound_id=inbound_id,
+            db_session=session,
+            kind=OutboxKind.REPLY,
+            channel=message.channel,
+            address=contact.value,
+            language=language,
+            text=text,
+            ticket=outcome.ticket,
+            resident_id=contact.resident_id,
+            inbound_id=inbound_id,
         )
         result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
     return result
@@ -185,29 +205,43 @@ async def _act(
         # Only the resident who raised a ticket learns its status from a text message.
         if ticket is None or ticket.resident_id != contact.resident_id:
             return Outcome(None, [("status_unknown", {"number": intent.argument or ""})])
-        return Outcome(None, [("ticket_status", {"number": ticket.public_number,
-                                                 "status": str(ticket.status)})])
+        return Outcome(
+            None,
+            [("ticket_status", {"number": ticket.public_number, "status": str(ticket.status)})],
+        )
     if intent.name is IntentName.CONTINUE and intent.ticket is not None:
         ticket = intent.ticket
         tickets_service.add_message(
-            db_session=session, ticket=ticket, direction=Direction.IN,
-            channel=message.channel, text=message.text, inbound_id=inbound_id,
+            db_session=session,
+            ticket=ticket,
+            direction=Direction.IN,
+            channel=message.channel,
+            text=message.text,
+            inbound_id=inbound_id,
         )
         tickets_service.add_event(
-            db_session=session, ticket_id=ticket.id, kind=EventKind.MESSAGE_IN,
-            actor="resident", channel=message.channel,
+            db_session=session,
+            ticket_id=ticket.id,
+            kind=EventKind.MESSAGE_IN,
+            actor="resident",
+            channel=message.channel,
         )
         if ticket.status == TicketStatus.ON_HOLD:
             tickets_service.change_status(
-                db_session=session, ticket=ticket, status=TicketStatus.IN_PROGRESS,
-                actor="resident", reason="resident answered",
+                db_session=session,
+                ticket=ticket,
+                status=TicketStatus.IN_PROGRESS,
+                actor="resident",
+                reason="resident answered",
             )
         return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
 
     category = intent.category
     kind = kind_of(category)
-    home_ids = None if created else await residents_service.get_home(
-        db_session=session, resident_id=contact.resident_id
+    home_ids = (
+        None
+        if created
+        else await residents_service.get_home(db_session=session, resident_id=contact.resident_id)
     )
     home = Home(*home_ids) if home_ids else None
     route = routing.match(
@@ -218,9 +252,16 @@ async def _act(
     )
     back_office, handler = handler_for(route.back_office)
     request = RoutedRequest(
-        inbound_id=inbound_id, message=message, contact=contact, language=language,
-        category=category, kind=kind, route=replace(route, back_office=back_office),
-        home=home, routing=routing, now=now,
+        inbound_id=inbound_id,
+        message=message,
+        contact=contact,
+        language=language,
+        category=category,
+        kind=kind,
+        route=replace(route, back_office=back_office),
+        home=home,
+        routing=routing,
+        now=now,
     )
     outcome: Outcome = await handler(db_session=session, request=request)
     return outcome
@@ -275,8 +316,13 @@ async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
                 inbound_id = await _reclaim_failed(session, message)
             if inbound_id is not None:
                 result = await _process(
-                    session=session, hub=hub, routing=routing, message=message,
-                    inbound_id=inbound_id, contact_kind=contact_kind, address=address,
+                    session=session,
+                    hub=hub,
+                    routing=routing,
+                    message=message,
+                    inbound_id=inbound_id,
+                    contact_kind=contact_kind,
+                    address=address,
                 )
     except UnknownCategory as exc:
         raise IntakeRejected(f"unknown category {exc}") from exc

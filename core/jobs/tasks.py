@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from saq import CronJob, Worker
+from saq.types import PartialTimersDict
 
 from core.db import transaction
 from core.outbox import service as outbox_service
@@ -74,5 +75,5 @@ def build_worker(hub: Hub, *, concurrency: int = 10) -> Worker:
         # The schedule timer also moves delayed retries to the queue; once a second keeps
         # a retry's actual delay close to its backoff. SAQ's Redis backend uses the value
         # as a lock TTL (SETEX), so it must be a whole number of seconds.
-        timers={"schedule": 1, "sweep": 60, "abort": 1, "stats": 60},
+        timers=PartialTimersDict(schedule=1, sweep=60, abort=1, worker_info=60),
     )

@@ -114,7 +114,9 @@ async def deliver(
         session.expunge(claimed)
 
     reply = Reply(
-        channel=claimed.channel, address=claimed.address, text=claimed.text,
+        channel=claimed.channel,
+        address=claimed.address,
+        text=claimed.text,
         language=claimed.language,
     )
     try:
@@ -125,11 +127,14 @@ async def deliver(
         code = exc.code if isinstance(exc, SendError) else "no_sender"
         final = not retryable or claimed.attempts >= max_attempts
         await _record_failure(
-            session_factory=session_factory, message=claimed, error=str(exc), code=code,
+            session_factory=session_factory,
+            message=claimed,
+            error=str(exc),
+            code=code,
             final=final,
             # The queue retries with exponential backoff; the sweep leaves the row alone
             # until well after that retry is due.
-            retry_at=utcnow() + timedelta(seconds=retry_delay * 2 ** claimed.attempts + 60),
+            retry_at=utcnow() + timedelta(seconds=retry_delay * 2**claimed.attempts + 60),
         )
         logger.warning("outbox %s attempt %s failed (%s)", claimed.id, claimed.attempts, code)
         if not final:

@@ -48,15 +48,18 @@ async def _resident_view(
         created_at=resident.created_at,
         contacts=[ContactOut.model_validate(c) for c in contacts],
         tickets=[
-            TicketBrief(number=t.public_number, status=t.status, summary=t.summary,
-                        created_at=t.created_at)
+            TicketBrief(
+                number=t.public_number, status=t.status, summary=t.summary, created_at=t.created_at
+            )
             for t in tickets
         ],
     )
 
 
 @router.get("/{resident_id}", response_model=ResidentOut)
-async def get_resident(resident_id: int, db_session: SessionDep, principal: StaffDep) -> ResidentOut:
+async def get_resident(
+    resident_id: int, db_session: SessionDep, principal: StaffDep
+) -> ResidentOut:
     """Returns a resident with their contacts and recent tickets."""
     return await _resident_view(db_session, resident_id, principal)
 
@@ -67,12 +70,14 @@ async def search_resident(
 ) -> ResidentOut:
     """Returns the resident behind a phone number or Telegram chat id."""
     if bool(body.phone) == bool(body.telegram_id):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "give exactly one of phone or telegram_id")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "give exactly one of phone or telegram_id"
+        )
     if body.phone:
         try:
-            kind, value = ContactKind.PHONE, residents_service.normalise_phone(
-                body.phone, hub.settings.phone_region
+            kind, value = (
+                ContactKind.PHONE,
+                residents_service.normalise_phone(body.phone, hub.settings.phone_region),
             )
         except residents_service.InvalidAddress as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc

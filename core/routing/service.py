@@ -192,9 +192,7 @@ async def rule_values(*, db_session: AsyncSession, data: RoutingRuleIn) -> dict[
         "match_kind": data.match_kind,
         "match_category_id": await _id_by_code(db_session, Category, data.match_category_code),
         "match_district_id": await _id_by_code(db_session, District, data.match_district_code),
-        "match_community_id": await _id_by_code(
-            db_session, Community, data.match_community_code
-        ),
+        "match_community_id": await _id_by_code(db_session, Community, data.match_community_code),
         "back_office": data.back_office,
         "department_id": await _id_by_code(db_session, Department, data.department_code),
         "sla_policy_id": await _id_by_code(db_session, SlaPolicy, data.sla_policy_code),
@@ -223,5 +221,6 @@ async def update_rule(
 
 async def list_rules(*, db_session: AsyncSession) -> list[RoutingRule]:
     """Returns every routing rule in evaluation order."""
-    return list(await db_session.scalars(select(RoutingRule).order_by(RoutingRule.position,
-                                                                      RoutingRule.id)))
+    return list(
+        await db_session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    )

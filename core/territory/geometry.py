@@ -16,8 +16,13 @@ def cell_row(polygon: Polygon) -> dict[str, Any]:
     if not polygon.is_valid or polygon.is_empty:
         raise ValueError("a grid cell must be a valid, non-empty polygon")
     min_lon, min_lat, max_lon, max_lat = polygon.bounds
-    return {"geometry": json.dumps(mapping(polygon)), "min_lon": min_lon, "min_lat": min_lat,
-            "max_lon": max_lon, "max_lat": max_lat}
+    return {
+        "geometry": json.dumps(mapping(polygon)),
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
+    }
 
 
 def square_cell(lat: float, lon: float, *, side_m: float) -> dict[str, Any]:

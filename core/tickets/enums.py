@@ -34,10 +34,20 @@ OPEN_STATUSES = frozenset(
 # The generic lifecycle; back offices refine their own stages on top of it.
 ALLOWED_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.NEW: frozenset(
-        {TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.REJECTED, TicketStatus.ON_HOLD}
+        {
+            TicketStatus.ASSIGNED,
+            TicketStatus.IN_PROGRESS,
+            TicketStatus.REJECTED,
+            TicketStatus.ON_HOLD,
+        }
     ),
     TicketStatus.ASSIGNED: frozenset(
-        {TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD, TicketStatus.REJECTED, TicketStatus.RESOLVED}
+        {
+            TicketStatus.IN_PROGRESS,
+            TicketStatus.ON_HOLD,
+            TicketStatus.REJECTED,
+            TicketStatus.RESOLVED,
+        }
     ),
     TicketStatus.IN_PROGRESS: frozenset(
         {TicketStatus.ON_HOLD, TicketStatus.RESOLVED, TicketStatus.ASSIGNED}

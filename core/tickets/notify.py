@@ -20,10 +20,20 @@ async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMe
     if contact is None:
         return None
     language = contact.language or ticket.language
-    text = render(ticket.channel, "ticket_status", language, number=ticket.public_number,
-                  status=str(ticket.status))
+    text = render(
+        ticket.channel,
+        "ticket_status",
+        language,
+        number=ticket.public_number,
+        status=str(ticket.status),
+    )
     return await outbox_service.create(
-        db_session=db_session, kind=OutboxKind.NOTICE, channel=ticket.channel,
-        address=contact.value, language=language, text=text, ticket=ticket,
+        db_session=db_session,
+        kind=OutboxKind.NOTICE,
+        channel=ticket.channel,
+        address=contact.value,
+        language=language,
+        text=text,
+        ticket=ticket,
         resident_id=ticket.resident_id,
     )

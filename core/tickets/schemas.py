@@ -17,8 +17,9 @@ class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel = Channel.API
-    sender_address: str = Field(min_length=1, max_length=200,
-                                description="The resident's phone, chat id or other address")
+    sender_address: str = Field(
+        min_length=1, max_length=200, description="The resident's phone, chat id or other address"
+    )
     text: str = Field(min_length=1, max_length=4000)
     category_code: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, pattern="^(en|ru|zh)$")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
@@ -45,7 +45,7 @@ class Scope:
         if self.kind is ScopeKind.DEPARTMENT:
             return query.where(Ticket.department_id == self.id)
         # Company and committee scopes see only what their own back offices share with them.
-        return query.where(False)
+        return query.where(false())
 
     def allows(self, ticket: Ticket) -> bool:
         """Returns whether a ticket lies inside this scope."""
@@ -120,8 +120,14 @@ async def create(
     )
     db_session.add(ticket)
     await db_session.flush()
-    add_event(db_session=db_session, ticket_id=ticket.id, kind=EventKind.CREATED, actor=actor,
-              channel=channel, ticket_kind=str(kind))
+    add_event(
+        db_session=db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.CREATED,
+        actor=actor,
+        channel=channel,
+        ticket_kind=str(kind),
+    )
     add_event(
         db_session=db_session,
         ticket_id=ticket.id,

@@ -80,14 +80,19 @@ async def create_ticket(
     except intake_service.IntakeRejected as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     except intake_service.IntakeFailed as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc),
-                            headers={"Retry-After": "5"}) from exc
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
+        ) from exc
     if result.ticket_number is None:
         # A command such as STATUS was sent through the ticket API: nothing to create.
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "the text is a command, not a request")
-    return TicketCreated(number=result.ticket_number, duplicate=result.duplicate,
-                         replies=[r.text for r in result.replies])
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the text is a command, not a request"
+        )
+    return TicketCreated(
+        number=result.ticket_number,
+        duplicate=result.duplicate,
+        replies=[r.text for r in result.replies],
+    )
 
 
 @router.get("/{number}", response_model=TicketDetail)
@@ -96,11 +101,19 @@ async def get_ticket(number: str, db_session: SessionDep, principal: StaffDep) -
     ticket = await _ticket_in_scope(db_session, number, principal)
     messages = await tickets_service.thread(db_session=db_session, ticket_id=ticket.id)
     outbox_ids = [m.outbox_id for m in messages if m.outbox_id]
-    delivery = dict(
-        (await db_session.execute(
-            select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids))
-        )).all()
-    ) if outbox_ids else {}
+    delivery = (
+        dict(
+            (
+                await db_session.execute(
+                    select(OutboxMessage.id, OutboxMessage.status).where(
+                        OutboxMessage.id.in_(outbox_ids)
+                    )
+                )
+            ).all()
+        )
+        if outbox_ids
+        else {}
+    )
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
     return TicketDetail(
         **TicketOut.model_validate(ticket).model_dump(),
@@ -133,18 +146,27 @@ async def list_tickets(
     """Returns tickets in the caller's scope, newest first, one page at a time."""
     for moment in (created_from, created_to):
         if moment is not None and moment.tzinfo is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                "dates must carry a timezone, e.g. 2026-11-21T10:00:00Z")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "dates must carry a timezone, e.g. 2026-11-21T10:00:00Z",
+            )
     filters = tickets_service.TicketFilters(
-        status=status_, kind=kind, channel=channel, category_id=category_id,
-        department_id=department_id, district_id=district_id, overdue=overdue,
-        created_from=created_from, created_to=created_to,
+        status=status_,
+        kind=kind,
+        channel=channel,
+        category_id=category_id,
+        department_id=department_id,
+        district_id=district_id,
+        overdue=overdue,
+        created_from=created_from,
+        created_to=created_to,
     )
     items, total = await tickets_service.list_tickets(
         db_session=db_session, scope=principal.scope, filters=filters, limit=limit, offset=offset
     )
-    return TicketPage(items=[TicketOut.model_validate(t) for t in items], total=total,
-                      limit=limit, offset=offset)
+    return TicketPage(
+        items=[TicketOut.model_validate(t) for t in items], total=total, limit=limit, offset=offset
+    )
 
 
 @router.post("/{number}/status", response_model=TicketOut)
@@ -155,13 +177,17 @@ async def change_ticket_status(
     ticket = await _ticket_in_scope(db_session, number, principal)
     try:
         tickets_service.change_status(
-            db_session=db_session, ticket=ticket, status=body.status,
-            actor=principal.actor, reason=body.reason,
+            db_session=db_session,
+            ticket=ticket,
+            status=body.status,
+            actor=principal.actor,
+            reason=body.reason,
         )
     except tickets_service.IllegalTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    notice = await notify_status(db_session=db_session, ticket=ticket) \
-        if body.notify_resident else None
+    notice = (
+        await notify_status(db_session=db_session, ticket=ticket) if body.notify_resident else None
+    )
     await db_session.commit()
     if notice is not None:
         await hub.enqueue_deliveries([notice.id])

@@ -35,10 +35,14 @@ async def conversation(
             await db_session.execute(
                 select(InboundRecord, TicketMessage.ticket_id)
                 .outerjoin(TicketMessage, TicketMessage.inbound_id == InboundRecord.id)
-                .where(or_(*(
-                    and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
-                    for ch, raw, _ in identities
-                )))
+                .where(
+                    or_(
+                        *(
+                            and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
+                            for ch, raw, _ in identities
+                        )
+                    )
+                )
                 .order_by(InboundRecord.id.desc())
                 .limit(limit)
             )
@@ -47,21 +51,37 @@ async def conversation(
     outbound = list(
         await db_session.scalars(
             select(OutboxMessage)
-            .where(or_(*(
-                and_(OutboxMessage.channel == ch, OutboxMessage.address == norm)
-                for ch, _, norm in identities
-            )))
+            .where(
+                or_(
+                    *(
+                        and_(OutboxMessage.channel == ch, OutboxMessage.address == norm)
+                        for ch, _, norm in identities
+                    )
+                )
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )
     )
     lines = [
-        Line(r.recorded_at, "in", r.channel, r.text or r.payload.get("menu_choice") or "",
-             r.status, format_public_number(t) if t else None)
+        Line(
+            r.recorded_at,
+            "in",
+            r.channel,
+            r.text or r.payload.get("menu_choice") or "",
+            r.status,
+            format_public_number(t) if t else None,
+        )
         for r, t in inbound
     ] + [
-        Line(o.created_at, "out", o.channel, o.text, o.status,
-             format_public_number(o.ticket_id) if o.ticket_id else None)
+        Line(
+            o.created_at,
+            "out",
+            o.channel,
+            o.text,
+            o.status,
+            format_public_number(o.ticket_id) if o.ticket_id else None,
+        )
         for o in outbound
     ]
     return sorted(lines, key=lambda line: (line.at, line.direction == "out"))
@@ -79,10 +99,15 @@ async def ticket_if_mine(
     mine = await db_session.scalar(
         select(TicketMessage.id)
         .join(InboundRecord, InboundRecord.id == TicketMessage.inbound_id)
-        .where(TicketMessage.ticket_id == ticket_id, or_(*(
-            and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
-            for ch, raw, _ in identities
-        )))
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            or_(
+                *(
+                    and_(InboundRecord.channel == ch, InboundRecord.sender_address == raw)
+                    for ch, raw, _ in identities
+                )
+            ),
+        )
         .limit(1)
     )
     return ticket if mine else None

@@ -29,7 +29,7 @@ MAX_IDENTITIES = 10
 
 
 def _identities(request: Request) -> list[tuple[str, str, str]]:
-    return [tuple(item) for item in request.session.get("sim", [])]  # type: ignore[misc]
+    return [(str(c), str(raw), str(norm)) for c, raw, norm in request.session.get("sim", [])]
 
 
 def _remember(request: Request, identity: tuple[str, str, str]) -> None:
@@ -44,14 +44,21 @@ def _web_address(request: Request) -> str:
 
 
 async def _page(
-    request: Request, db_session: SessionDep, *, error: str | None = None,
-    form: dict[str, Any] | None = None, code: int = 200,
+    request: Request,
+    db_session: SessionDep,
+    *,
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+    code: int = 200,
 ) -> HTMLResponse:
     language = page_language(request)
-    menu = list(await db_session.scalars(
-        select(Category).where(Category.menu_key.is_not(None), Category.active.is_(True))
-        .order_by(Category.menu_key)
-    ))
+    menu = list(
+        await db_session.scalars(
+            select(Category)
+            .where(Category.menu_key.is_not(None), Category.active.is_(True))
+            .order_by(Category.menu_key)
+        )
+    )
     lines = await simulator_service.conversation(
         db_session=db_session, identities=_identities(request)
     )
@@ -103,16 +110,21 @@ async def simulator_send(
     if chosen is Channel.VOICE:
         keys = keys.strip()
         if not keys.isdigit():
-            return await _page(request, db_session, form=form, code=422,
-                               error=_("Press a menu key: digits only."))
+            return await _page(
+                request, db_session, form=form, code=422, error=_("Press a menu key: digits only.")
+            )
     elif not text.strip():
-        return await _page(request, db_session, form=form, code=422,
-                           error=_("Write a message first."))
+        return await _page(
+            request, db_session, form=form, code=422, error=_("Write a message first.")
+        )
     try:
         _kind, normalised = normalise_address(chosen, address, region=hub.settings.phone_region)
     except InvalidAddress:
-        error = (_("Enter a Telegram chat id (digits).") if chosen is Channel.TELEGRAM
-                 else _("Enter a phone number, e.g. +7 900 123-45-67."))
+        error = (
+            _("Enter a Telegram chat id (digits).")
+            if chosen is Channel.TELEGRAM
+            else _("Enter a phone number, e.g. +7 900 123-45-67.")
+        )
         return await _page(request, db_session, error=error, form=form, code=422)
     message = InboundMessage(
         channel=chosen,
@@ -141,19 +153,31 @@ async def simulator_conversation(request: Request, db_session: SessionDep) -> JS
     lines = await simulator_service.conversation(
         db_session=db_session, identities=_identities(request)
     )
-    return JSONResponse([
-        {"at": line.at.isoformat(), "direction": line.direction, "channel": line.channel,
-         "text": line.text, "status": line.status, "ticket": line.ticket_number}
-        for line in lines
-    ])
+    return JSONResponse(
+        [
+            {
+                "at": line.at.isoformat(),
+                "direction": line.direction,
+                "channel": line.channel,
+                "text": line.text,
+                "status": line.status,
+                "ticket": line.ticket_number,
+            }
+            for line in lines
+        ]
+    )
 
 
 @router.get("/tickets/{number}", response_class=HTMLResponse)
 async def simulator_ticket(number: str, request: Request, db_session: SessionDep) -> HTMLResponse:
     """Shows a ticket this browser raised: its thread and its events."""
     ticket_id = parse_public_number(number)
-    ticket = None if ticket_id is None else await simulator_service.ticket_if_mine(
-        db_session=db_session, ticket_id=ticket_id, identities=_identities(request)
+    ticket = (
+        None
+        if ticket_id is None
+        else await simulator_service.ticket_if_mine(
+            db_session=db_session, ticket_id=ticket_id, identities=_identities(request)
+        )
     )
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket from this simulator")

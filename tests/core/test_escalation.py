@@ -27,7 +27,8 @@ async def test_overdue_open_tickets_escalate_once(hub: Hub) -> None:
 
     async with hub.session_factory() as session:
         flagged = list(await session.scalars(select(Ticket.id).where(Ticket.overdue.is_(True))))
-        events = list(await session.scalars(select(TicketEvent).where(
-            TicketEvent.kind == "escalated")))
+        events = list(
+            await session.scalars(select(TicketEvent).where(TicketEvent.kind == "escalated"))
+        )
     assert flagged == [late.ticket_id]
     assert [(e.ticket_id, e.data["level"]) for e in events] == [(late.ticket_id, 1)]

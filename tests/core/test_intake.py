@@ -31,10 +31,20 @@ async def test_a_text_becomes_a_ticket_with_a_reply_in_the_outbox(hub: Hub) -> N
         assert ticket.status == TicketStatus.ASSIGNED  # the demo rule gives it a department
         assert ticket.language == "ru"
         assert ticket.due_at is not None
-        thread = list(await session.scalars(select(TicketMessage).where(
-            TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)))
-        kinds = list(await session.scalars(select(TicketEvent.kind).where(
-            TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
+        thread = list(
+            await session.scalars(
+                select(TicketMessage)
+                .where(TicketMessage.ticket_id == ticket.id)
+                .order_by(TicketMessage.id)
+            )
+        )
+        kinds = list(
+            await session.scalars(
+                select(TicketEvent.kind)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.id)
+            )
+        )
     assert [m.direction for m in thread] == ["in", "out"]
     assert kinds == [EventKind.CREATED, EventKind.ROUTED, EventKind.MESSAGE_OUT]
     [reply] = result.replies
@@ -74,8 +84,9 @@ async def test_a_new_phone_gets_one_resident_even_when_two_messages_race(hub: Hu
     )
     assert await count(hub, Resident) == residents_before + 1
     async with hub.session_factory() as session:
-        values = list(await session.scalars(select(Contact.value).where(
-            Contact.value == "+79990001122")))
+        values = list(
+            await session.scalars(select(Contact.value).where(Contact.value == "+79990001122"))
+        )
     assert values == ["+79990001122"]
 
 
@@ -87,8 +98,13 @@ async def test_follow_up_messages_join_the_ticket_just_opened(hub: Hub) -> None:
     assert second.intent == "continue"
     assert "Added to request" in second.replies[0].text
     async with hub.session_factory() as session:
-        inbound_texts = list(await session.scalars(select(TicketMessage.text).where(
-            TicketMessage.ticket_id == first.ticket_id, TicketMessage.direction == "in")))
+        inbound_texts = list(
+            await session.scalars(
+                select(TicketMessage.text).where(
+                    TicketMessage.ticket_id == first.ticket_id, TicketMessage.direction == "in"
+                )
+            )
+        )
     assert inbound_texts == ["The lift is broken", "since Monday, house 7, entrance 2"]
 
 
@@ -114,11 +130,13 @@ async def test_help_and_status_commands_in_three_languages(hub: Hub) -> None:
     assert number is not None
     full_width = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
 
-    status = await intake.receive(hub=hub, message=inbound(f"状态 {full_width}",
-                                                           sender="+8613800138000"))
+    status = await intake.receive(
+        hub=hub, message=inbound(f"状态 {full_width}", sender="+8613800138000")
+    )
     help_ru = await intake.receive(hub=hub, message=inbound("Помощь", sender="+79005550177"))
-    status_en = await intake.receive(hub=hub, message=inbound(f"status {number}",
-                                                              sender="+8613800138000"))
+    status_en = await intake.receive(
+        hub=hub, message=inbound(f"status {number}", sender="+8613800138000")
+    )
 
     assert status.ticket_number is None and status.replies[0].text.startswith(f"诉求{number}")
     assert help_ru.replies[0].language == "ru" and "СТАТУС" in help_ru.replies[0].text
@@ -147,8 +165,7 @@ async def test_a_voice_menu_key_selects_the_category(hub: Hub) -> None:
 
 async def test_an_unknown_menu_key_or_an_empty_message_gets_help_not_a_ticket(hub: Hub) -> None:
     tickets_before = await count(hub, Ticket)
-    key = await intake.receive(hub=hub, message=inbound("", channel=Channel.VOICE,
-                                                        menu_choice="8"))
+    key = await intake.receive(hub=hub, message=inbound("", channel=Channel.VOICE, menu_choice="8"))
     empty = await intake.receive(hub=hub, message=inbound("   "))
     assert key.intent == empty.intent == "help"
     assert await count(hub, Ticket) == tickets_before
@@ -186,11 +203,18 @@ async def test_a_failing_back_office_keeps_the_raw_message_and_a_retry_processes
         with pytest.raises(intake.IntakeFailed):
             await intake.receive(hub=hub, message=message)
         async with hub.session_factory() as session:
-            record = await session.scalar(select(InboundRecord).where(
-                InboundRecord.provider_message_id == "SM-flaky"))
+            record = await session.scalar(
+                select(InboundRecord).where(InboundRecord.provider_message_id == "SM-flaky")
+            )
             assert record is not None and record.status == "failed"
-            assert await session.scalar(select(func.count()).select_from(Ticket).where(
-                Ticket.summary == "Bench broken in the park")) == 0
+            assert (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Ticket)
+                    .where(Ticket.summary == "Bench broken in the park")
+                )
+                == 0
+            )
 
         retried = await intake.receive(hub=hub, message=message)
     finally:

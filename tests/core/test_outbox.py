@@ -83,10 +83,16 @@ async def test_a_retryable_failure_is_retried_with_backoff_until_sent(
     row = await _row(hub, outbox_id)
     assert row.attempts == 3 and len(provider.accepted) == 1
     async with hub.session_factory() as session:
-        retries = list(await session.scalars(select(TicketEvent.data).where(
-            TicketEvent.ticket_id == result.ticket_id, TicketEvent.kind == "delivery")))
+        retries = list(
+            await session.scalars(
+                select(TicketEvent.data).where(
+                    TicketEvent.ticket_id == result.ticket_id, TicketEvent.kind == "delivery"
+                )
+            )
+        )
     assert [(e["status"], e["attempt"], e["code"]) for e in retries] == [
-        ("retrying", 1, "30001"), ("retrying", 2, "30001")
+        ("retrying", 1, "30001"),
+        ("retrying", 2, "30001"),
     ]
 
 
@@ -105,8 +111,11 @@ async def test_a_permanent_failure_is_not_retried_and_shows_on_the_ticket(
     row = await _row(hub, outbox_id)
     assert row.attempts == 1 and row.error_code == "30005" and provider.accepted == []
     async with hub.session_factory() as session:
-        event = await session.scalar(select(TicketEvent.data).where(
-            TicketEvent.ticket_id == result.ticket_id, TicketEvent.kind == "delivery"))
+        event = await session.scalar(
+            select(TicketEvent.data).where(
+                TicketEvent.ticket_id == result.ticket_id, TicketEvent.kind == "delivery"
+            )
+        )
     assert event is not None and event["status"] == "failed"
 
 
@@ -117,26 +126,36 @@ async def test_attempts_stop_at_the_configured_maximum(hub: Hub, provider: Flaky
     outcomes = []
     for _ in range(2):
         try:
-            outcomes.append(await outbox_service.deliver(
-                session_factory=hub.session_factory, senders=hub.senders, outbox_id=outbox_id,
-                max_attempts=2, lease_seconds=60,
-            ))
+            outcomes.append(
+                await outbox_service.deliver(
+                    session_factory=hub.session_factory,
+                    senders=hub.senders,
+                    outbox_id=outbox_id,
+                    max_attempts=2,
+                    lease_seconds=60,
+                )
+            )
         except outbox_service.RetryDelivery:
             outcomes.append(None)
     assert outcomes[0] is None and outcomes[1] is not None
     assert outcomes[1].status == OutboxStatus.FAILED and outcomes[1].attempts == 2
 
 
-async def test_two_workers_given_the_same_job_send_once(
-    hub: Hub, provider: FlakyProvider
-) -> None:
+async def test_two_workers_given_the_same_job_send_once(hub: Hub, provider: FlakyProvider) -> None:
     result = await intake.receive(hub=hub, message=inbound("Bench broken"))
     outbox_id = result.replies[0].outbox_id
-    outcomes = await asyncio.gather(*(
-        outbox_service.deliver(session_factory=hub.session_factory, senders=hub.senders,
-                               outbox_id=outbox_id, max_attempts=3, lease_seconds=60)
-        for _ in range(3)
-    ))
+    outcomes = await asyncio.gather(
+        *(
+            outbox_service.deliver(
+                session_factory=hub.session_factory,
+                senders=hub.senders,
+                outbox_id=outbox_id,
+                max_attempts=3,
+                lease_seconds=60,
+            )
+            for _ in range(3)
+        )
+    )
     assert len(provider.accepted) == 1
     assert {o.status for o in outcomes} <= {OutboxStatus.SENT, OutboxStatus.SENDING}
 
@@ -147,22 +166,35 @@ async def test_the_sweep_re_enqueues_rows_whose_job_was_lost(
     # A row committed while the queue was unreachable: pending, with no job anywhere.
     async with transaction(hub.session_factory) as session:
         row = await outbox_service.create(
-            db_session=session, kind="notice", channel="sms", address="+79005550101",
-            language="en", text="Water will be off on Tuesday 10:00-14:00",
+            db_session=session,
+            kind="notice",
+            channel="sms",
+            address="+79005550101",
+            language="en",
+            text="Water will be off on Tuesday 10:00-14:00",
         )
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-            next_attempt_at=utcnow().replace(year=2025)))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(next_attempt_at=utcnow().replace(year=2025))
+        )
     # And a row whose worker died mid-send: its lease ran out.
     async with transaction(hub.session_factory) as session:
         stuck = await outbox_service.create(
-            db_session=session, kind="notice", channel="sms", address="+79005550102",
-            language="en", text="Meeting of owners on Friday",
+            db_session=session,
+            kind="notice",
+            channel="sms",
+            address="+79005550102",
+            language="en",
+            text="Meeting of owners on Friday",
         )
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == stuck.id).values(
-            status=OutboxStatus.SENDING, next_attempt_at=utcnow().replace(year=2025)))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == stuck.id)
+            .values(status=OutboxStatus.SENDING, next_attempt_at=utcnow().replace(year=2025))
+        )
 
     assert await sweep_outbox({"hub": hub}) == 2
     for outbox_id in (row.id, stuck.id):
         job = await hub.queue.job(f"outbox:{outbox_id}")
         assert job is not None and job.kwargs == {"outbox_id": outbox_id}
-

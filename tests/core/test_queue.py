@@ -39,8 +39,12 @@ async def run_worker(queue: Queue, calls: list[Any], fail_times: int = 0) -> asy
             raise RuntimeError("try again")
         return n * 10
 
-    worker = Worker(queue, functions=[("job", job)], concurrency=2,
-                    timers={"schedule": 1, "sweep": 60, "abort": 1, "stats": 60})
+    worker = Worker(
+        queue,
+        functions=[("job", job)],
+        concurrency=2,
+        timers={"schedule": 1, "sweep": 60, "abort": 1, "worker_info": 60},
+    )
     return asyncio.create_task(worker.start())
 
 

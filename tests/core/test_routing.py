@@ -10,37 +10,68 @@ from core.runtime import Hub
 
 
 def rule(position: int, **fields: object) -> RoutingRule:
-    return RoutingRule(id=position, position=position, name=f"r{position}",
-                       back_office=fields.pop("back_office", "general"), **fields)
+    return RoutingRule(
+        id=position,
+        position=position,
+        name=f"r{position}",
+        back_office=fields.pop("back_office", "general"),
+        **fields,
+    )
 
 
 def test_first_matching_rule_wins_and_empty_columns_match_anything() -> None:
-    table = RoutingTable(rules=[
-        rule(1, match_category_id=7, match_district_id=2, department_id=20),
-        rule(2, match_category_id=7, department_id=10),
-        rule(3, match_kind="billing_inquiry", back_office=BackOffice.BILLING),
-        rule(4),
-    ])
-    assert table.match(kind="city_case", category_id=7, district_id=2,
-                       community_id=None).department_id == 20
-    assert table.match(kind="city_case", category_id=7, district_id=3,
-                       community_id=None).department_id == 10
-    assert table.match(kind="billing_inquiry", category_id=None, district_id=None,
-                       community_id=None).back_office == "billing"
-    assert table.match(kind="general", category_id=None, district_id=None,
-                       community_id=None).rule_id == 4
+    table = RoutingTable(
+        rules=[
+            rule(1, match_category_id=7, match_district_id=2, department_id=20),
+            rule(2, match_category_id=7, department_id=10),
+            rule(3, match_kind="billing_inquiry", back_office=BackOffice.BILLING),
+            rule(4),
+        ]
+    )
+    assert (
+        table.match(kind="city_case", category_id=7, district_id=2, community_id=None).department_id
+        == 20
+    )
+    assert (
+        table.match(kind="city_case", category_id=7, district_id=3, community_id=None).department_id
+        == 10
+    )
+    assert (
+        table.match(
+            kind="billing_inquiry", category_id=None, district_id=None, community_id=None
+        ).back_office
+        == "billing"
+    )
+    assert (
+        table.match(kind="general", category_id=None, district_id=None, community_id=None).rule_id
+        == 4
+    )
 
 
 def test_no_rule_at_all_falls_back_to_triage() -> None:
-    assert RoutingTable().match(kind="general", category_id=None, district_id=None,
-                                community_id=None) == FALLBACK_ROUTE
+    assert (
+        RoutingTable().match(kind="general", category_id=None, district_id=None, community_id=None)
+        == FALLBACK_ROUTE
+    )
 
 
 def test_keywords_pick_the_category_with_most_hits_in_any_language() -> None:
-    water = Category(id=1, code="water", kind="city_case", names={}, active=True,
-                     keywords={"ru": ["нет воды"], "en": ["no water"], "zh": ["停水"]})
-    heat = Category(id=2, code="heat", kind="city_case", names={}, active=True,
-                    keywords={"ru": ["отоплен", "батаре", "холодно"]})
+    water = Category(
+        id=1,
+        code="water",
+        kind="city_case",
+        names={},
+        active=True,
+        keywords={"ru": ["нет воды"], "en": ["no water"], "zh": ["停水"]},
+    )
+    heat = Category(
+        id=2,
+        code="heat",
+        kind="city_case",
+        names={},
+        active=True,
+        keywords={"ru": ["отоплен", "батаре", "холодно"]},
+    )
     table = RoutingTable(categories={1: water, 2: heat})
     assert table.classify_text("НЕТ ВОДЫ третий день") is water
     assert table.classify_text("小区停水了") is water
@@ -48,10 +79,12 @@ def test_keywords_pick_the_category_with_most_hits_in_any_language() -> None:
     assert table.classify_text("Hello") is None
 
 
-CATEGORIES = """code,kind,name_en,name_ru,name_zh,keywords_en,keywords_ru,keywords_zh,menu_key,priority
+CATEGORIES = """\
+code,kind,name_en,name_ru,name_zh,keywords_en,keywords_ru,keywords_zh,menu_key,priority
 ice,city_case,Ice on the pavement,Гололёд,路面结冰,ice|slippery,гололёд|скользко,结冰,8,high
 """
-RULES = """position,name,match_kind,match_category,match_district,back_office,department,sla_policy,priority
+RULES = """\
+position,name,match_kind,match_category,match_district,back_office,department,sla_policy,priority
 5,ice in north,,ice,north,dispatch,roads,urgent_24h,urgent
 """
 
@@ -70,16 +103,20 @@ async def test_csv_import_is_idempotent_and_applies_without_code(hub: Hub) -> No
     ice = table.category_by_code("ice")
     assert ice is not None and table.category_by_menu_key("8") is ice
     assert table.classify_text("Гололёд, очень скользко у подъезда") is ice
-    route = table.match(kind="city_case", category_id=ice.id,
-                        district_id=next(r.match_district_id for r in table.rules
-                                         if r.name == "ice in north"),
-                        community_id=None)
+    route = table.match(
+        kind="city_case",
+        category_id=ice.id,
+        district_id=next(r.match_district_id for r in table.rules if r.name == "ice in north"),
+        community_id=None,
+    )
     assert route.rule_name == "ice in north" and route.priority == "urgent"
 
 
 async def test_a_file_with_bad_rows_imports_nothing_and_says_why(hub: Hub) -> None:
-    bad = CATEGORIES + "snow,weather,Snow,,,,,,,\n,city_case,No code,,,,,,,\n" \
+    bad = (
+        CATEGORIES + "snow,weather,Snow,,,,,,,\n,city_case,No code,,,,,,,\n"
         "dup,city_case,Dup key,,,,,,2,\n"
+    )
     async with hub.session_factory() as session:
         before = await session.scalar(select(func.count()).select_from(Category))
     with pytest.raises(ImportRejected) as caught:

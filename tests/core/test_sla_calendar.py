@@ -10,7 +10,9 @@ MSK = ZoneInfo("Europe/Moscow")
 
 def calendar(**exceptions: bool) -> WorkingCalendar:
     return WorkingCalendar(
-        timezone=MSK, day_start=time(9), day_end=time(18),
+        timezone=MSK,
+        day_start=time(9),
+        day_end=time(18),
         exceptions={date.fromisoformat(k[1:].replace("_", "-")): v for k, v in exceptions.items()},
     )
 
@@ -68,9 +70,7 @@ def test_working_days_count_whole_days_of_working_time() -> None:
 def test_new_year_holidays_push_a_working_day_limit_into_january() -> None:
     cal = calendar(**{f"d2027_01_0{d}": False for d in range(1, 9)}, d2026_12_31=False)
     # Wednesday 30 Dec 15:00 + 1 working day: 3h left on the 30th, then 6h on Mon 11 Jan.
-    assert cal.due_at(local(2026, 12, 30, 15), 1, LimitUnit.WORKING_DAYS) == local(
-        2027, 1, 11, 15
-    )
+    assert cal.due_at(local(2026, 12, 30, 15), 1, LimitUnit.WORKING_DAYS) == local(2027, 1, 11, 15)
 
 
 def test_calendar_hours_ignore_the_calendar() -> None:
@@ -94,7 +94,8 @@ def test_bad_inputs_are_refused() -> None:
         calendar().due_at(local(2026, 11, 20, 17), -1, LimitUnit.WORKING_HOURS)
     with pytest.raises(ValueError):
         WorkingCalendar(timezone=MSK, day_start=time(18), day_end=time(9))
-    never = WorkingCalendar(timezone=MSK, day_start=time(9), day_end=time(18),
-                            weekend_days=frozenset(range(1, 8)))
+    never = WorkingCalendar(
+        timezone=MSK, day_start=time(9), day_end=time(18), weekend_days=frozenset(range(1, 8))
+    )
     with pytest.raises(ValueError, match="ten years"):
         never.due_at(local(2026, 11, 20, 17), 1, LimitUnit.WORKING_HOURS)

@@ -23,10 +23,15 @@ def test_public_numbers_carry_a_check_digit_that_catches_typos() -> None:
     assert parse_public_number("42") is None and parse_public_number("abc") is None
 
 
-@pytest.mark.parametrize(("raw", "e164"), [
-    ("+7 (900) 555-01-01", "+79005550101"), ("8 900 555 01 01", "+79005550101"),
-    ("9005550101", "+79005550101"), ("+86 138 0013 8000", "+8613800138000"),
-])
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("+7 (900) 555-01-01", "+79005550101"),
+        ("8 900 555 01 01", "+79005550101"),
+        ("9005550101", "+79005550101"),
+        ("+86 138 0013 8000", "+8613800138000"),
+    ],
+)
 def test_phones_normalise_to_e164(raw: str, e164: str) -> None:
     assert normalise_phone(raw, "RU") == e164
 
@@ -62,8 +67,9 @@ def test_catalogs_translate_every_message_into_russian_and_chinese() -> None:
 
 @pytest.mark.parametrize("channel", ["sms", "telegram", "voice", "web"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_notice_renders_on_every_channel_in_every_language(channel: str,
-                                                                 language: str) -> None:
+def test_every_notice_renders_on_every_channel_in_every_language(
+    channel: str, language: str
+) -> None:
     values = {"number": "0042172", "status": "resolved", "category": "X"}
     for notice in NOTICES:
         text = render(channel, notice, language, **values)

@@ -11,14 +11,19 @@ from core.territory.models import District
 from core.tickets.models import Ticket
 
 
-async def api_key(hub: Hub, role: Role = Role.AGENT, scope: ScopeKind = ScopeKind.CITY,
-                  scope_code: str | None = None) -> dict[str, str]:
+async def api_key(
+    hub: Hub,
+    role: Role = Role.AGENT,
+    scope: ScopeKind = ScopeKind.CITY,
+    scope_code: str | None = None,
+) -> dict[str, str]:
     async with transaction(hub.session_factory) as session:
         scope_id = None
         if scope_code:
             scope_id = await session.scalar(select(District.id).where(District.code == scope_code))
-        _, key = await auth_service.create_api_key(db_session=session, name="test", role=role,
-                                                   scope_kind=scope, scope_id=scope_id)
+        _, key = await auth_service.create_api_key(
+            db_session=session, name="test", role=role, scope_kind=scope, scope_id=scope_id
+        )
     return {"X-API-Key": key}
 
 
@@ -34,8 +39,9 @@ async def test_anonymous_and_bad_keys_get_401(client: httpx.AsyncClient) -> None
 
 async def test_create_get_and_list_a_ticket(client: httpx.AsyncClient, hub: Hub) -> None:
     headers = await api_key(hub)
-    created = await client.post("/api/v1/tickets", json={**NEW, "category_code": "water_outage"},
-                                headers=headers)
+    created = await client.post(
+        "/api/v1/tickets", json={**NEW, "category_code": "water_outage"}, headers=headers
+    )
     assert created.status_code == 201, created.text
     number = created.json()["number"]
 
@@ -46,8 +52,9 @@ async def test_create_get_and_list_a_ticket(client: httpx.AsyncClient, hub: Hub)
     assert detail["messages"][1]["delivery_status"] == "pending"
     assert [e["kind"] for e in detail["events"]][:2] == ["created", "routed"]
 
-    listing = (await client.get("/api/v1/tickets", params={"kind": "city_case"},
-                                headers=headers)).json()
+    listing = (
+        await client.get("/api/v1/tickets", params={"kind": "city_case"}, headers=headers)
+    ).json()
     assert listing["total"] == 1 and listing["items"][0]["number"] == number
 
 
@@ -97,20 +104,30 @@ async def test_unknown_or_mistyped_numbers_are_404(client: httpx.AsyncClient, hu
 async def test_list_filters_paginate_and_validate(client: httpx.AsyncClient, hub: Hub) -> None:
     headers = await api_key(hub)
     for i in range(5):
-        await client.post("/api/v1/tickets", headers=headers,
-                          json={**NEW, "sender_address": f"+7900555020{i}", "text": f"Issue {i}"})
-    page = (await client.get("/api/v1/tickets", params={"limit": 2, "offset": 2},
-                             headers=headers)).json()
+        await client.post(
+            "/api/v1/tickets",
+            headers=headers,
+            json={**NEW, "sender_address": f"+7900555020{i}", "text": f"Issue {i}"},
+        )
+    page = (
+        await client.get("/api/v1/tickets", params={"limit": 2, "offset": 2}, headers=headers)
+    ).json()
     assert page["total"] == 5 and [t["summary"] for t in page["items"]] == ["Issue 2", "Issue 1"]
-    assert (await client.get("/api/v1/tickets", params={"limit": 0},
-                             headers=headers)).status_code == 422
-    assert (await client.get("/api/v1/tickets", params={"status": "lost"},
-                             headers=headers)).status_code == 422
-    naive = await client.get("/api/v1/tickets", params={"created_from": "2026-11-01T00:00:00"},
-                             headers=headers)
+    assert (
+        await client.get("/api/v1/tickets", params={"limit": 0}, headers=headers)
+    ).status_code == 422
+    assert (
+        await client.get("/api/v1/tickets", params={"status": "lost"}, headers=headers)
+    ).status_code == 422
+    naive = await client.get(
+        "/api/v1/tickets", params={"created_from": "2026-11-01T00:00:00"}, headers=headers
+    )
     assert naive.status_code == 422 and "timezone" in naive.text
-    future = (await client.get("/api/v1/tickets", params={"created_from": "2099-01-01T00:00:00Z"},
-                               headers=headers)).json()
+    future = (
+        await client.get(
+            "/api/v1/tickets", params={"created_from": "2099-01-01T00:00:00Z"}, headers=headers
+        )
+    ).json()
     assert future["total"] == 0
 
 
@@ -118,10 +135,18 @@ async def test_a_district_scope_sees_only_its_district(client: httpx.AsyncClient
     city = await api_key(hub)
     # The demo city: +79001000001 owns a flat in building 1 (North), +79001000013 in
     # building 3 (Market Square, Central).
-    north_ticket = (await client.post("/api/v1/tickets", headers=city, json={
-        **NEW, "sender_address": "+79001000001"})).json()["number"]
-    central_ticket = (await client.post("/api/v1/tickets", headers=city, json={
-        **NEW, "sender_address": "+79001000013", "text": "Lamp out"})).json()["number"]
+    north_ticket = (
+        await client.post(
+            "/api/v1/tickets", headers=city, json={**NEW, "sender_address": "+79001000001"}
+        )
+    ).json()["number"]
+    central_ticket = (
+        await client.post(
+            "/api/v1/tickets",
+            headers=city,
+            json={**NEW, "sender_address": "+79001000013", "text": "Lamp out"},
+        )
+    ).json()["number"]
 
     north = await api_key(hub, Role.DISPATCHER, ScopeKind.DISTRICT, "north")
     listing = (await client.get("/api/v1/tickets", headers=north)).json()
@@ -134,20 +159,29 @@ async def test_status_change_notifies_the_resident_and_illegal_moves_are_409(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     headers = await api_key(hub)
-    number = (await client.post("/api/v1/tickets", json={**NEW, "language": "ru"},
-                                headers=headers)).json()["number"]
-    illegal = await client.post(f"/api/v1/tickets/{number}/status", json={"status": "closed"},
-                                headers=headers)
+    number = (
+        await client.post("/api/v1/tickets", json={**NEW, "language": "ru"}, headers=headers)
+    ).json()["number"]
+    illegal = await client.post(
+        f"/api/v1/tickets/{number}/status", json={"status": "closed"}, headers=headers
+    )
     assert illegal.status_code == 409 and "cannot go from new to closed" in illegal.text
 
     for step in ("in_progress", "resolved"):
-        moved = await client.post(f"/api/v1/tickets/{number}/status",
-                                  json={"status": step, "reason": "valve replaced"},
-                                  headers=headers)
+        moved = await client.post(
+            f"/api/v1/tickets/{number}/status",
+            json={"status": step, "reason": "valve replaced"},
+            headers=headers,
+        )
         assert moved.status_code == 200 and moved.json()["status"] == step
     async with hub.session_factory() as session:
-        notices = list(await session.scalars(select(OutboxMessage.text).where(
-            OutboxMessage.kind == "notice").order_by(OutboxMessage.id)))
+        notices = list(
+            await session.scalars(
+                select(OutboxMessage.text)
+                .where(OutboxMessage.kind == "notice")
+                .order_by(OutboxMessage.id)
+            )
+        )
     assert notices == [f"Обращение {number}: в работе.", f"Обращение {number}: решена."]
 
 
@@ -155,17 +189,21 @@ async def test_roles_limit_what_a_key_may_do(client: httpx.AsyncClient, hub: Hub
     inspector = await api_key(hub, Role.INSPECTOR)
     assert (await client.post("/api/v1/tickets", json=NEW, headers=inspector)).status_code == 403
     agent = await api_key(hub, Role.AGENT)
-    rule = {"position": 1, "name": "all to roads", "back_office": "general",
-            "department_code": "roads"}
-    assert (await client.post("/api/v1/routing-rules", json=rule,
-                              headers=agent)).status_code == 403
+    rule = {
+        "position": 1,
+        "name": "all to roads",
+        "back_office": "general",
+        "department_code": "roads",
+    }
+    assert (await client.post("/api/v1/routing-rules", json=rule, headers=agent)).status_code == 403
 
 
 async def test_staff_session_needs_csrf_for_changes(client: httpx.AsyncClient, hub: Hub) -> None:
     bad = await client.post("/api/v1/session", json={"username": "agent", "password": "nope"})
     assert bad.status_code == 401
-    login = await client.post("/api/v1/session",
-                              json={"username": "agent", "password": "agent-demo"})
+    login = await client.post(
+        "/api/v1/session", json={"username": "agent", "password": "agent-demo"}
+    )
     assert login.status_code == 200
     token = login.json()["csrf_token"]
     assert (await client.get("/api/v1/tickets")).status_code == 200
@@ -180,41 +218,61 @@ async def test_find_a_resident_by_phone_in_the_body_not_the_url(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     headers = await api_key(hub)
-    await client.post("/api/v1/tickets", json={**NEW, "sender_address": "+79001000001"},
-                      headers=headers)
-    found = await client.post("/api/v1/residents/search", json={"phone": "8 (900) 100-00-01"},
-                              headers=headers)
+    await client.post(
+        "/api/v1/tickets", json={**NEW, "sender_address": "+79001000001"}, headers=headers
+    )
+    found = await client.post(
+        "/api/v1/residents/search", json={"phone": "8 (900) 100-00-01"}, headers=headers
+    )
     assert found.status_code == 200
     body = found.json()
     assert body["contacts"][0]["value"] == "+79001000001" and len(body["tickets"]) == 1
     again = await client.get(f"/api/v1/residents/{body['id']}", headers=headers)
     assert again.json() == body
-    assert (await client.post("/api/v1/residents/search", json={"phone": "+79990000000"},
-                              headers=headers)).status_code == 404
-    assert (await client.post("/api/v1/residents/search", json={},
-                              headers=headers)).status_code == 422
+    assert (
+        await client.post(
+            "/api/v1/residents/search", json={"phone": "+79990000000"}, headers=headers
+        )
+    ).status_code == 404
+    assert (
+        await client.post("/api/v1/residents/search", json={}, headers=headers)
+    ).status_code == 422
 
 
 async def test_routing_rules_are_data_edited_over_the_api(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     admin = await api_key(hub, Role.ADMIN)
-    rule = {"position": 1, "name": "garbage in north → roads", "match_category_code": "garbage",
-            "match_district_code": "north", "back_office": "general", "department_code": "roads",
-            "sla_policy_code": "garbage_4h", "priority": "urgent"}
+    rule = {
+        "position": 1,
+        "name": "garbage in north → roads",
+        "match_category_code": "garbage",
+        "match_district_code": "north",
+        "back_office": "general",
+        "department_code": "roads",
+        "sla_policy_code": "garbage_4h",
+        "priority": "urgent",
+    }
     created = await client.post("/api/v1/routing-rules", json=rule, headers=admin)
     assert created.status_code == 201, created.text
-    ticket = (await client.post("/api/v1/tickets", headers=admin, json={
-        **NEW, "sender_address": "+79001000001", "category_code": "garbage"})).json()["number"]
+    ticket = (
+        await client.post(
+            "/api/v1/tickets",
+            headers=admin,
+            json={**NEW, "sender_address": "+79001000001", "category_code": "garbage"},
+        )
+    ).json()["number"]
     detail = (await client.get(f"/api/v1/tickets/{ticket}", headers=admin)).json()
-    departments = {d["code"]: d["id"] for d in (
-        await client.get("/api/v1/departments", headers=admin)).json()}
+    departments = {
+        d["code"]: d["id"] for d in (await client.get("/api/v1/departments", headers=admin)).json()
+    }
     assert detail["department_id"] == departments["roads"] and detail["priority"] == "urgent"
     routed = next(e for e in detail["events"] if e["kind"] == "routed")
     assert routed["data"]["rule"] == "garbage in north → roads"
 
-    bad = await client.post("/api/v1/routing-rules", headers=admin,
-                            json={**rule, "department_code": "ghosts"})
+    bad = await client.post(
+        "/api/v1/routing-rules", headers=admin, json={**rule, "department_code": "ghosts"}
+    )
     assert bad.status_code == 422 and "ghosts" in bad.text
 
 

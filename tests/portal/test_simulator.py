@@ -22,11 +22,13 @@ async def send(client: httpx.AsyncClient, **form: str) -> httpx.Response:
     return await client.post("/simulator/send", data=form)
 
 
-@pytest.mark.parametrize(("lang", "title"), [("en", "Channel simulator"),
-                                             ("ru", "Симулятор каналов"),
-                                             ("zh", "渠道模拟器")])
-async def test_the_page_speaks_three_languages(client: httpx.AsyncClient, lang: str,
-                                               title: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [("en", "Channel simulator"), ("ru", "Симулятор каналов"), ("zh", "渠道模拟器")],
+)
+async def test_the_page_speaks_three_languages(
+    client: httpx.AsyncClient, lang: str, title: str
+) -> None:
     html, _, _ = await page(client, lang)
     assert f"<h1>{title}</h1>" in html and f'<html lang="{lang}">' in html
 
@@ -35,29 +37,43 @@ async def test_an_sms_becomes_a_ticket_with_a_delivered_reply(
     client: httpx.AsyncClient, hub: Hub, worker: None
 ) -> None:
     _, csrf, message_id = await page(client)
-    sent = await send(client, csrf=csrf, message_id=message_id, channel="sms",
-                      address="+7 900 555-01-01", text="Мусор не вывозят неделю")
+    sent = await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+7 900 555-01-01",
+        text="Мусор не вывозят неделю",
+    )
     assert sent.status_code == 303 and sent.headers["location"] == "/simulator"
 
     async def delivered() -> list:
         lines = (await client.get("/simulator/conversation")).json()
-        return lines if any(l["direction"] == "out" and l["status"] == "sent" for l in lines) \
-            else []
+        return (
+            lines if any(x["direction"] == "out" and x["status"] == "sent" for x in lines) else []
+        )
 
     lines = await eventually(delivered)
     incoming, reply = lines
     assert incoming["text"] == "Мусор не вывозят неделю" and incoming["ticket"]
     assert reply["text"].startswith(f"Обращение {incoming['ticket']} принято")
 
-    ticket_page = await client.get(f"/simulator/tickets/{incoming['ticket']}", params={"lang": "ru"})
+    ticket_page = await client.get(
+        f"/simulator/tickets/{incoming['ticket']}", params={"lang": "ru"}
+    )
     assert ticket_page.status_code == 200
     assert "Мусор" in ticket_page.text and "Обращение зарегистрировано" in ticket_page.text
 
 
 async def test_a_double_click_sends_one_message(client: httpx.AsyncClient, hub: Hub) -> None:
     _, csrf, message_id = await page(client)
-    form = {"csrf": csrf, "message_id": message_id, "channel": "telegram",
-            "address": "123456789", "text": "Lift broken again"}
+    form = {
+        "csrf": csrf,
+        "message_id": message_id,
+        "channel": "telegram",
+        "address": "123456789",
+        "text": "Lift broken again",
+    }
     await send(client, **form)
     await send(client, **form)
     async with hub.session_factory() as session:
@@ -67,8 +83,9 @@ async def test_a_double_click_sends_one_message(client: httpx.AsyncClient, hub: 
 async def test_phone_keys_choose_a_category(client: httpx.AsyncClient, hub: Hub) -> None:
     html, csrf, message_id = await page(client)
     assert "<kbd>2</kbd> Heating" in html
-    await send(client, csrf=csrf, message_id=message_id, channel="voice",
-               address="+79005550303", keys="2")
+    await send(
+        client, csrf=csrf, message_id=message_id, channel="voice", address="+79005550303", keys="2"
+    )
     async with hub.session_factory() as session:
         ticket = await session.scalar(select(Ticket))
     assert ticket is not None and ticket.summary == "Heating" and ticket.channel == "voice"
@@ -106,19 +123,29 @@ async def test_a_forged_form_without_the_csrf_token_is_refused(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     _, _, message_id = await page(client)
-    response = await send(client, csrf="forged", message_id=message_id, channel="sms",
-                          address="+79005550101", text="hello")
+    response = await send(
+        client,
+        csrf="forged",
+        message_id=message_id,
+        channel="sms",
+        address="+79005550101",
+        text="hello",
+    )
     assert response.status_code == 403
     async with hub.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
-async def test_another_browser_cannot_open_my_ticket(
-    client: httpx.AsyncClient, hub: Hub
-) -> None:
+async def test_another_browser_cannot_open_my_ticket(client: httpx.AsyncClient, hub: Hub) -> None:
     _, csrf, message_id = await page(client)
-    await send(client, csrf=csrf, message_id=message_id, channel="sms", address="+79005550101",
-               text="Pothole")
+    await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+79005550101",
+        text="Pothole",
+    )
     number = (await client.get("/simulator/conversation")).json()[0]["ticket"]
     assert (await client.get(f"/simulator/tickets/{number}")).status_code == 200
     stranger = httpx.AsyncClient(transport=client._transport, base_url="https://hub.test")
@@ -128,7 +155,13 @@ async def test_another_browser_cannot_open_my_ticket(
 
 async def test_phone_numbers_never_appear_in_urls(client: httpx.AsyncClient) -> None:
     html, csrf, message_id = await page(client)
-    await send(client, csrf=csrf, message_id=message_id, channel="sms", address="+79005550101",
-               text="Pothole")
+    await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+79005550101",
+        text="Pothole",
+    )
     html = (await client.get("/simulator")).text
     assert all("79005550101" not in href for href in re.findall(r'href="([^"]+)"', html))
