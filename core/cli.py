@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from pathlib import Path
 
@@ -61,10 +60,9 @@ def worker(concurrency: int) -> None:
 
     async def run() -> None:
         hub = await open_hub(settings)
+        # SAQ's worker handles SIGINT/SIGTERM itself: it stops taking jobs and lets the
+        # running ones finish.
         saq_worker = build_worker(hub, concurrency=concurrency)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(saq_worker.stop()))
         try:
             await saq_worker.start()
         finally:

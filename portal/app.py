@@ -65,7 +65,7 @@ def create_app(
         app.state.hub = hub
         worker_task = None
         if run_worker:
-            worker = build_worker(hub)
+            worker = build_worker(hub, own_signals=False)
             worker_task = asyncio.create_task(worker.start())
         try:
             yield

@@ -140,7 +140,7 @@ async def hub(settings: Settings, senders: SenderRegistry | None) -> AsyncIterat
 @pytest.fixture
 async def worker(hub: Hub) -> AsyncIterator[None]:
     """Runs the real SAQ worker for the test's duration."""
-    saq_worker = build_worker(hub, concurrency=4)
+    saq_worker = build_worker(hub, concurrency=4, own_signals=False)
     task = asyncio.create_task(saq_worker.start())
     try:
         yield

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from saq import CronJob, Worker
-from saq.types import PartialTimersDict
+from saq.types import Context, PartialTimersDict
 
 from core.db import transaction
 from core.outbox import service as outbox_service
@@ -17,7 +16,13 @@ from core.sla import service as sla_service
 logger = logging.getLogger("hub.jobs")
 
 
-async def deliver_outbox(ctx: dict[str, Any], *, outbox_id: int) -> str:
+class HubContext(Context, total=False):
+    """SAQ's job context with the hub the worker serves."""
+
+    hub: Hub
+
+
+async def deliver_outbox(ctx: HubContext, *, outbox_id: int) -> str:
     """Delivers one outbox row; raising makes SAQ retry it with backoff."""
     hub: Hub = ctx["hub"]
     try:
@@ -36,7 +41,7 @@ async def deliver_outbox(ctx: dict[str, Any], *, outbox_id: int) -> str:
     return str(outcome.status)
 
 
-async def sweep_outbox(ctx: dict[str, Any]) -> int:
+async def sweep_outbox(ctx: HubContext) -> int:
     """Re-enqueues outbox rows whose delivery job was lost."""
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
@@ -45,7 +50,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return len(stranded)
 
 
-async def escalate_overdue(ctx: dict[str, Any]) -> int:
+async def escalate_overdue(ctx: HubContext) -> int:
     """Marks overdue tickets and records their escalation."""
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
@@ -57,13 +62,17 @@ async def escalate_overdue(ctx: dict[str, Any]) -> int:
     return len(escalated)
 
 
-def build_worker(hub: Hub, *, concurrency: int = 10) -> Worker:
-    """Returns a SAQ worker bound to the hub, with the periodic jobs scheduled."""
+def build_worker(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> Worker:
+    """Returns a SAQ worker bound to the hub, with the periodic jobs scheduled.
 
-    async def startup(ctx: dict[str, Any]) -> None:
+    ``own_signals=False`` when the worker runs inside another server (``hub serve``): SAQ
+    would otherwise take over SIGTERM, stop itself, and leave the web server running.
+    """
+
+    async def startup(ctx: HubContext) -> None:
         ctx["hub"] = hub
 
-    return Worker(
+    worker = Worker(
         hub.queue,
         functions=[deliver_outbox],
         cron_jobs=[
@@ -77,3 +86,6 @@ def build_worker(hub: Hub, *, concurrency: int = 10) -> Worker:
         # as a lock TTL (SETEX), so it must be a whole number of seconds.
         timers=PartialTimersDict(schedule=1, sweep=60, abort=1, worker_info=60),
     )
+    if not own_signals:
+        worker.SIGNALS = []
+    return worker

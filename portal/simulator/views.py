@@ -26,6 +26,7 @@ router = APIRouter(prefix="/simulator", include_in_schema=False)
 
 CHANNELS = (Channel.SMS, Channel.TELEGRAM, Channel.VOICE, Channel.WEB)
 MAX_IDENTITIES = 10
+MAX_TEXT = 4000
 
 
 def _identities(request: Request) -> list[tuple[str, str, str]]:
@@ -91,17 +92,36 @@ async def simulator_send(
     request: Request,
     hub: HubDep,
     db_session: SessionDep,
-    channel: Annotated[str, Form(max_length=16)],
-    message_id: Annotated[str, Form(min_length=8, max_length=64)],
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    address: Annotated[str, Form(max_length=64)] = "",
-    text: Annotated[str, Form(max_length=4000)] = "",
-    keys: Annotated[str, Form(max_length=20)] = "",
+    # Fields are checked here rather than by FastAPI so a person gets the page back with a
+    # sentence in their language, not a JSON error.
+    channel: Annotated[str, Form()] = "",
+    message_id: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    keys: Annotated[str, Form()] = "",
 ) -> Response:
     """Sends one message as a resident would, then shows the conversation again."""
     check_csrf(request, csrf)
     _ = translator(page_language(request))
-    form = {"channel": channel, "address": address, "text": text, "keys": keys}
+    form = {"channel": channel, "address": address[:64], "text": text[:MAX_TEXT], "keys": keys[:20]}
+    if len(text) > MAX_TEXT:
+        return await _page(
+            request,
+            db_session,
+            form=form,
+            code=422,
+            error=_("The message is too long: at most {n} characters.", n=MAX_TEXT),
+        )
+    if not 8 <= len(message_id) <= 64 or not message_id.isalnum():
+        # The page always sends one; without it a double click could not be recognised.
+        return await _page(
+            request,
+            db_session,
+            form=form,
+            code=422,
+            error=_("The form has expired. Please send again."),
+        )
     if channel not in CHANNELS:
         return await _page(request, db_session, error=_("Choose a channel."), form=form, code=422)
     chosen = Channel(channel)
@@ -109,7 +129,7 @@ async def simulator_send(
         address = _web_address(request)
     if chosen is Channel.VOICE:
         keys = keys.strip()
-        if not keys.isdigit():
+        if not keys.isdigit() or len(keys) > 20:
             return await _page(
                 request, db_session, form=form, code=422, error=_("Press a menu key: digits only.")
             )
@@ -117,6 +137,8 @@ async def simulator_send(
         return await _page(
             request, db_session, form=form, code=422, error=_("Write a message first.")
         )
+    if len(address) > 64:
+        address = ""  # no real phone or chat id is this long: treat it as not given
     try:
         _kind, normalised = normalise_address(chosen, address, region=hub.settings.phone_region)
     except InvalidAddress:

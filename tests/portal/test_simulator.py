@@ -165,3 +165,22 @@ async def test_phone_numbers_never_appear_in_urls(client: httpx.AsyncClient) -> 
     )
     html = (await client.get("/simulator")).text
     assert all("79005550101" not in href for href in re.findall(r'href="([^"]+)"', html))
+
+
+async def test_oversized_or_expired_forms_get_the_page_back_with_a_reason(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    _, csrf, message_id = await page(client, "ru")
+    long = await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+79005550101",
+        text="я" * 4001,
+    )
+    assert long.status_code == 422 and "не больше 4000 символов" in long.text
+    expired = await send(client, csrf=csrf, channel="sms", address="+79005550101", text="hi")
+    assert expired.status_code == 422 and "Форма устарела" in expired.text
+    async with hub.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
