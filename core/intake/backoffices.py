@@ -47,6 +47,8 @@ class Outcome:
     notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
+# Called as ``await handler(db_session=..., request=RoutedRequest)`` inside intake's
+# transaction, which runs with autoflush off: flush() before querying rows you just added.
 Handler = Callable[..., Awaitable[Outcome]]
 
 _HANDLERS: dict[str, Handler] = {}

@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
 from core.routing.models import Category
 from core.routing.service import RoutingTable
-from core.tickets.enums import TicketStatus
 from core.tickets.models import Ticket
 
 
@@ -30,9 +27,6 @@ STATUS_WORDS = ("status", "статус", "状态", "查询")
 _STATUS_PATTERN = re.compile(
     r"^(?:" + "|".join(STATUS_WORDS) + r")\s*[:#№]?\s*([0-9][0-9\s-]*)$", re.IGNORECASE
 )
-
-# Tickets still being worked on take follow-up messages; on_hold means "waiting for you".
-CONTINUABLE = (TicketStatus.NEW, TicketStatus.ASSIGNED)
 
 
 class UnknownCategory(LookupError):
@@ -58,37 +52,12 @@ def read_command(text: str) -> Intent | None:
     return None
 
 
-async def find_continuable_ticket(
-    *, db_session: AsyncSession, contact_id: int, now: datetime, window: timedelta
-) -> Ticket | None:
-    """Returns the ticket a follow-up message belongs to, if any.
-
-    Either a ticket waiting for this contact's answer (on hold), or one they opened a
-    moment ago that nobody has started on: people split one story over several SMS.
-    """
-    return await db_session.scalar(
-        select(Ticket)
-        .where(
-            Ticket.contact_id == contact_id,
-            or_(
-                Ticket.status == TicketStatus.ON_HOLD,
-                Ticket.status.in_(CONTINUABLE) & (Ticket.created_at >= now - window),
-            ),
-        )
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
-
-
 async def decide(
     *,
     db_session: AsyncSession,
     message: InboundMessage,
     routing: RoutingTable,
-    contact_id: int,
-    known_contact: bool,
-    now: datetime,
-    continuation_window: timedelta,
+    continuable_ticket_id: int | None,
 ) -> Intent:
     """Returns what the message asks for: explicit command, menu choice, context, or NLU."""
     if message.category_code:
@@ -106,10 +75,8 @@ async def decide(
         return command
     if not message.text and not message.attachments and message.location is None:
         return Intent(IntentName.HELP)
-    if known_contact:
-        ticket = await find_continuable_ticket(
-            db_session=db_session, contact_id=contact_id, now=now, window=continuation_window
-        )
+    if continuable_ticket_id is not None:
+        ticket = await db_session.get(Ticket, continuable_ticket_id)
         if ticket is not None:
             return Intent(IntentName.CONTINUE, ticket=ticket)
     return Intent(IntentName.REQUEST, category=routing.classify_text(message.text))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,7 +15,8 @@ from channels.templates import render
 from core.db import utcnow
 from core.i18n import detect_language
 from core.intake import triage  # noqa: F401  (registers the general triage back office)
-from core.intake.backoffices import Home, Outcome, RoutedRequest, handler_for
+from core.intake.backoffices import Outcome, RoutedRequest, handler_for
+from core.intake.context import ConversationContext, read_context
 from core.intake.intents import Intent, IntentName, UnknownCategory, decide
 from core.intake.models import InboundRecord
 from core.outbox import service as outbox_service
@@ -60,10 +60,13 @@ class IntakeResult:
     replies: list[ReplyView] = field(default_factory=list)
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(InboundRecord)
+# The raw-record INSERT, one per dialect, built once (see core/intake/context.py for why).
+_RECORD_RAW = {
+    name: dialect.insert(InboundRecord)
+    .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+    .returning(InboundRecord.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def _record_raw(
@@ -73,23 +76,21 @@ async def _record_raw(
     error: str | None = None,
 ) -> int | None:
     """Inserts the raw message; returns its id, or None if this provider id was seen."""
-    statement = (
-        _insert_ignoring_duplicates(session)
-        .values(
-            channel=message.channel,
-            provider_message_id=message.provider_message_id,
-            sender_address=message.sender_address,
-            text=message.text,
-            payload=message.model_dump(mode="json"),
-            received_at=message.received_at,
-            recorded_at=utcnow(),
-            status=status,
-            error=error,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
-        .returning(InboundRecord.id)
+    statement = _RECORD_RAW[session.get_bind().dialect.name]
+    return await session.scalar(
+        statement,
+        {
+            "channel": message.channel,
+            "provider_message_id": message.provider_message_id,
+            "sender_address": message.sender_address,
+            "text": message.text,
+            "payload": message.model_dump(mode="json"),
+            "received_at": message.received_at,
+            "recorded_at": utcnow(),
+            "status": status,
+            "error": error,
+        },
     )
-    return await session.scalar(statement)
 
 
 async def _reclaim_failed(session: AsyncSession, message: InboundMessage) -> int | None:
@@ -123,13 +124,16 @@ async def _process(
     settings = hub.settings
     now = utcnow()
     guessed = message.language or detect_language(message.text) or settings.default_language
-    contact, created = await residents_service.get_or_create_contact(
+    context = await read_context(
         db_session=session,
         kind=contact_kind,
         value=address,
         language=guessed,
         display_name=message.display_name,
+        now=now,
+        continuation_window=timedelta(minutes=settings.continuation_minutes),
     )
+    contact = context.contact
     language = _choose_language(message, contact, settings.default_language)
     if language not in settings.languages:
         language = settings.default_language
@@ -140,18 +144,14 @@ async def _process(
         db_session=session,
         message=message,
         routing=routing,
-        contact_id=contact.id,
-        known_contact=not created,
-        now=now,
-        continuation_window=timedelta(minutes=settings.continuation_minutes),
+        continuable_ticket_id=context.continuable_ticket_id,
     )
     outcome = await _act(
         session=session,
         routing=routing,
         message=message,
         inbound_id=inbound_id,
-        contact=contact,
-        created=created,
+        context=context,
         language=language,
         intent=intent,
         now=now,
@@ -189,13 +189,13 @@ async def _act(
     routing: RoutingTable,
     message: InboundMessage,
     inbound_id: int,
-    contact: Contact,
-    created: bool,
+    context: ConversationContext,
     language: str,
     intent: Intent,
-    now: Any,
+    now: datetime,
 ) -> Outcome:
     """Carries out the intent: answer a command, extend a ticket, or hand to a back office."""
+    contact = context.contact
     if intent.name is IntentName.HELP:
         return Outcome(ticket=None, notices=[("help", {})])
     if intent.name is IntentName.STATUS:
@@ -238,12 +238,7 @@ async def _act(
 
     category = intent.category
     kind = kind_of(category)
-    home_ids = (
-        None
-        if created
-        else await residents_service.get_home(db_session=session, resident_id=contact.resident_id)
-    )
-    home = Home(*home_ids) if home_ids else None
+    home = context.home
     route = routing.match(
         kind=kind,
         category_id=category.id if category else None,
@@ -310,7 +305,10 @@ async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
 
     result: IntakeResult | None = None
     try:
-        async with hub.session_factory() as session, session.begin():
+        # Autoflush off: the events and thread rows a message produces go out in one flush
+        # at commit instead of being flushed before every statement (a back office that
+        # needs its pending rows visible to its own queries calls flush()).
+        async with hub.session_factory(autoflush=False) as session, session.begin():
             inbound_id = await _record_raw(session, message)
             if inbound_id is None:
                 inbound_id = await _reclaim_failed(session, message)

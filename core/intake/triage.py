@@ -70,6 +70,7 @@ async def open_ticket(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         channel=message.channel,
         text=message.text,
         inbound_id=request.inbound_id,
+        touch=False,
     )
     category_name = pick_name(category.names, request.language) if category else ""
     return Outcome(

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.contract import Reply, SendError
@@ -15,10 +15,12 @@ from core.db import utcnow
 from core.outbox.enums import OutboxKind, OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.tickets import service as tickets_service
-from core.tickets.enums import Direction, EventKind
+from core.tickets.enums import EventKind
 from core.tickets.models import Ticket
 
 logger = logging.getLogger("hub.outbox")
+
+_INSERT_OUTBOX = insert(OutboxMessage).returning(OutboxMessage)
 
 
 class RetryDelivery(Exception):
@@ -37,30 +39,28 @@ async def create(
     resident_id: int | None = None,
     inbound_id: int | None = None,
 ) -> OutboxMessage:
-    """Creates an outbound message, and records it in the ticket's thread when there is one."""
-    message = OutboxMessage(
-        kind=kind,
-        channel=channel,
-        address=address,
-        language=language,
-        text=text,
-        ticket_id=ticket.id if ticket else None,
-        resident_id=resident_id,
-        inbound_id=inbound_id,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=utcnow(),
+    """Creates an outbound message; with a ticket it is part of the ticket's thread."""
+    message = await db_session.scalar(
+        insert(OutboxMessage).returning(OutboxMessage),
+        [
+            dict(
+                kind=kind,
+                channel=channel,
+                address=address,
+                language=language,
+                text=text,
+                ticket_id=ticket.id if ticket else None,
+                resident_id=resident_id,
+                inbound_id=inbound_id,
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=utcnow(),
+                created_at=utcnow(),
+            )
+        ],
     )
-    db_session.add(message)
-    await db_session.flush()
+    assert message is not None
     if ticket is not None:
-        tickets_service.add_message(
-            db_session=db_session,
-            ticket=ticket,
-            direction=Direction.OUT,
-            channel=channel,
-            text=text,
-            outbox_id=message.id,
-        )
         tickets_service.add_event(
             db_session=db_session,
             ticket_id=ticket.id,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import phonenumbers
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import Channel
+from core.db import utcnow
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
 from core.territory.models import Building, Community, Premises, PremisesOwner
@@ -76,24 +77,61 @@ async def get_or_create_contact(
 ) -> tuple[Contact, bool]:
     """Returns the contact for (kind, value), creating it and its resident if new.
 
-    Two first messages from the same new number can arrive at once; the unique
-    constraint decides, and the loser reads the winner's row inside a savepoint.
+    Two first messages from the same new number can arrive at once; the unique constraint
+    decides (ON CONFLICT DO NOTHING), and the loser drops the resident it made and reads
+    the winner's contact.
     """
     contact = await get_contact(db_session=db_session, kind=kind, value=value)
     if contact is not None:
         return contact, False
-    try:
-        async with db_session.begin_nested():
-            resident = Resident(display_name=display_name, language=language)
-            contact = Contact(resident=resident, kind=kind, value=value, language=language)
-            db_session.add(contact)
-            await db_session.flush()
+    return await create_contact(
+        db_session=db_session,
+        kind=kind,
+        value=value,
+        language=language,
+        display_name=display_name,
+    )
+
+
+async def create_contact(
+    *,
+    db_session: AsyncSession,
+    kind: str,
+    value: str,
+    language: str,
+    display_name: str | None = None,
+) -> tuple[Contact, bool]:
+    """Creates a resident and their contact; if the contact appeared meanwhile, returns it.
+
+    Returns (contact, created). The loser of a race drops the resident it made.
+    """
+    now = utcnow()
+    resident_id = await db_session.scalar(
+        insert(Resident)
+        .values(display_name=display_name, language=language, created_at=now)
+        .returning(Resident.id)
+    )
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    contact = await db_session.scalar(
+        dialect.insert(Contact)
+        .values(
+            resident_id=resident_id,
+            kind=kind,
+            value=value,
+            language=language,
+            verified=False,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(Contact)
+    )
+    if contact is not None:
         return contact, True
-    except IntegrityError:
-        contact = await get_contact(db_session=db_session, kind=kind, value=value)
-        if contact is None:
-            raise
-        return contact, False
+    await db_session.execute(delete(Resident).where(Resident.id == resident_id))
+    contact = await get_contact(db_session=db_session, kind=kind, value=value)
+    if contact is None:
+        raise RuntimeError("contact vanished after a conflicting insert")
+    return contact, False
 
 
 async def get_home(*, db_session: AsyncSession, resident_id: int) -> tuple[int, int, int] | None:

@@ -18,6 +18,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_due", "status", "due_at"),
         Index("ix_tickets_resident_created", "resident_id", "created_at"),
+        # Intake looks up "a ticket this contact is in the middle of" on every message.
+        Index("ix_tickets_contact_id", "contact_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +59,11 @@ class Ticket(Base):
 
 
 class TicketMessage(Base):
-    """One message in a ticket's thread, in or out, on any channel."""
+    """A message from the resident, or a staff note, in a ticket's thread.
+
+    Messages sent to the resident are the ticket's outbox rows; the thread is both, by time,
+    so outbound text is stored once, with its delivery status beside it.
+    """
 
     __tablename__ = "ticket_messages"
 
@@ -67,7 +73,6 @@ class TicketMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
 from core.db import utcnow
+from core.outbox.models import OutboxMessage
 from core.tickets.enums import (
     ALLOWED_TRANSITIONS,
     Direction,
@@ -58,6 +59,7 @@ class Scope:
 
 
 CITY_SCOPE = Scope(ScopeKind.CITY)
+_INSERT_TICKET = insert(Ticket).returning(Ticket)
 
 
 def add_event(
@@ -95,31 +97,38 @@ async def create(
 ) -> Ticket:
     """Creates a ticket with its 'created' and 'routed' events."""
     now = utcnow()
-    ticket = Ticket(
-        channel=channel,
-        kind=kind,
-        category_id=category_id,
-        resident_id=resident_id,
-        contact_id=contact_id,
-        summary=summary[:500],
-        language=language,
-        back_office=back_office,
-        priority=priority,
-        department_id=department_id,
-        sla_policy_id=sla_policy_id,
-        due_at=due_at,
-        address=address,
-        district_id=district_id,
-        community_id=community_id,
-        building_id=building_id,
-        latitude=latitude,
-        longitude=longitude,
-        status=TicketStatus.ASSIGNED if department_id else TicketStatus.NEW,
-        created_at=now,
-        updated_at=now,
+    # One INSERT ... RETURNING instead of a unit-of-work flush: this is intake's hot path.
+    ticket = await db_session.scalar(
+        insert(Ticket).returning(Ticket),
+        [
+            dict(
+                channel=channel,
+                kind=kind,
+                category_id=category_id,
+                resident_id=resident_id,
+                contact_id=contact_id,
+                summary=summary[:500],
+                language=language,
+                back_office=back_office,
+                priority=priority,
+                department_id=department_id,
+                sla_policy_id=sla_policy_id,
+                due_at=due_at,
+                address=address,
+                district_id=district_id,
+                community_id=community_id,
+                building_id=building_id,
+                latitude=latitude,
+                longitude=longitude,
+                status=TicketStatus.ASSIGNED if department_id else TicketStatus.NEW,
+                created_at=now,
+                updated_at=now,
+                overdue=False,
+                escalation_level=0,
+            )
+        ],
     )
-    db_session.add(ticket)
-    await db_session.flush()
+    assert ticket is not None
     add_event(
         db_session=db_session,
         ticket_id=ticket.id,
@@ -149,21 +158,23 @@ def add_message(
     channel: str,
     text: str,
     inbound_id: int | None = None,
-    outbox_id: int | None = None,
     author_id: int | None = None,
+    touch: bool = True,
 ) -> TicketMessage:
-    """Adds a message to a ticket's thread."""
+    """Adds a message to a ticket's thread (``touch=False`` for a ticket created just now)."""
     message = TicketMessage(
         ticket_id=ticket.id,
         direction=direction,
         channel=channel,
         text=text,
         inbound_id=inbound_id,
-        outbox_id=outbox_id,
         author_id=author_id,
+        # Stamped now, not at flush, so the thread orders it before the reply it caused.
+        created_at=utcnow(),
     )
     db_session.add(message)
-    ticket.updated_at = utcnow()
+    if touch:
+        ticket.updated_at = utcnow()
     return message
 
 
@@ -256,15 +267,27 @@ async def list_tickets(
     return list(rows), int(total or 0)
 
 
-async def thread(*, db_session: AsyncSession, ticket_id: int) -> list[TicketMessage]:
-    """Returns a ticket's messages, oldest first."""
-    return list(
-        await db_session.scalars(
-            select(TicketMessage)
-            .where(TicketMessage.ticket_id == ticket_id)
-            .order_by(TicketMessage.id)
-        )
+@dataclass(frozen=True)
+class ThreadEntry:
+    direction: str
+    channel: str
+    text: str
+    created_at: datetime
+    delivery_status: str | None = None
+
+
+async def thread(*, db_session: AsyncSession, ticket_id: int) -> list[ThreadEntry]:
+    """Returns a ticket's messages in and out (with delivery status), oldest first."""
+    inbound = await db_session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
     )
+    outbound = await db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+    )
+    entries = [ThreadEntry(m.direction, m.channel, m.text, m.created_at) for m in inbound] + [
+        ThreadEntry(Direction.OUT, o.channel, o.text, o.created_at, o.status) for o in outbound
+    ]
+    return sorted(entries, key=lambda entry: (entry.created_at, entry.direction == Direction.OUT))
 
 
 async def events(*, db_session: AsyncSession, ticket_id: int) -> list[TicketEvent]:

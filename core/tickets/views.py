@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
-from sqlalchemy import select
 
 from channels.contract import Channel, InboundMessage
 from core.auth.service import Principal
 from core.db import utcnow
 from core.intake import service as intake_service
-from core.outbox.models import OutboxMessage
 from core.runtime import TOPIC_TICKETS
 from core.tickets import service as tickets_service
 from core.tickets.enums import TicketKind, TicketStatus
@@ -100,29 +98,10 @@ async def get_ticket(number: str, db_session: SessionDep, principal: StaffDep) -
     """Returns a ticket with its thread and events, by public number."""
     ticket = await _ticket_in_scope(db_session, number, principal)
     messages = await tickets_service.thread(db_session=db_session, ticket_id=ticket.id)
-    outbox_ids = [m.outbox_id for m in messages if m.outbox_id]
-    delivery = (
-        dict(
-            (
-                await db_session.execute(
-                    select(OutboxMessage.id, OutboxMessage.status).where(
-                        OutboxMessage.id.in_(outbox_ids)
-                    )
-                )
-            ).all()
-        )
-        if outbox_ids
-        else {}
-    )
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
     return TicketDetail(
         **TicketOut.model_validate(ticket).model_dump(),
-        messages=[
-            MessageOut.model_validate(m).model_copy(
-                update={"delivery_status": delivery.get(m.outbox_id) if m.outbox_id else None}
-            )
-            for m in messages
-        ],
+        messages=[MessageOut.model_validate(m) for m in messages],
         events=[EventOut.model_validate(e) for e in events],
     )
 

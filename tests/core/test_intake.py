@@ -11,6 +11,7 @@ from core.intake.models import InboundRecord
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact, Resident
 from core.runtime import Hub
+from core.tickets import service as tickets_service
 from core.tickets.enums import EventKind, TicketStatus
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 from tests.factories import inbound
@@ -31,13 +32,7 @@ async def test_a_text_becomes_a_ticket_with_a_reply_in_the_outbox(hub: Hub) -> N
         assert ticket.status == TicketStatus.ASSIGNED  # the demo rule gives it a department
         assert ticket.language == "ru"
         assert ticket.due_at is not None
-        thread = list(
-            await session.scalars(
-                select(TicketMessage)
-                .where(TicketMessage.ticket_id == ticket.id)
-                .order_by(TicketMessage.id)
-            )
-        )
+        thread = await tickets_service.thread(db_session=session, ticket_id=ticket.id)
         kinds = list(
             await session.scalars(
                 select(TicketEvent.kind)

@@ -318,6 +318,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_district_id'), ['district_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_kind'), ['kind'], unique=False)
         batch_op.create_index('ix_tickets_resident_created', ['resident_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_tickets_contact_id', ['contact_id', 'id'], unique=False)
         batch_op.create_index('ix_tickets_status_due', ['status', 'due_at'], unique=False)
 
     op.create_table('outbox_messages',
@@ -369,12 +370,10 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('inbound_id', sa.Integer(), nullable=True),
-    sa.Column('outbox_id', sa.Integer(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['staff_users.id'], name=op.f('fk_ticket_messages_author_id_staff_users')),
     sa.ForeignKeyConstraint(['inbound_id'], ['inbound_messages.id'], name=op.f('fk_ticket_messages_inbound_id_inbound_messages')),
-    sa.ForeignKeyConstraint(['outbox_id'], ['outbox_messages.id'], name=op.f('fk_ticket_messages_outbox_id_outbox_messages')),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ticket_messages_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_messages'))
     )
@@ -405,6 +404,7 @@ def downgrade() -> None:
     op.drop_table('outbox_messages')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_status_due')
+        batch_op.drop_index('ix_tickets_contact_id')
         batch_op.drop_index('ix_tickets_resident_created')
         batch_op.drop_index(batch_op.f('ix_tickets_kind'))
         batch_op.drop_index(batch_op.f('ix_tickets_district_id'))

@@ -1,0 +1,100 @@
+"""Who is writing and what they are in the middle of, read in one round trip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.intake.backoffices import Home
+from core.residents import service as residents_service
+from core.residents.models import Contact
+from core.territory.models import Building, Community, Premises, PremisesOwner
+from core.tickets.enums import TicketStatus
+from core.tickets.models import Ticket
+
+# Tickets still being worked on take follow-up messages; on_hold means "waiting for you".
+CONTINUABLE = (TicketStatus.NEW, TicketStatus.ASSIGNED)
+
+
+@dataclass(frozen=True)
+class ConversationContext:
+    contact: Contact
+    created: bool
+    home: Home | None
+    # The ticket a follow-up belongs to: one waiting for this contact's answer (on hold),
+    # or one they opened a moment ago that nobody has started on.
+    continuable_ticket_id: int | None
+
+
+def _home_column(column: Any) -> Any:
+    return (
+        select(column)
+        .select_from(PremisesOwner)
+        .join(Premises, Premises.id == PremisesOwner.premises_id)
+        .join(Building, Building.id == Premises.building_id)
+        .join(Community, Community.id == Building.community_id)
+        .where(PremisesOwner.resident_id == Contact.resident_id)
+        .order_by(PremisesOwner.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once: constructing this select and its cache key on every message cost more CPU than
+# running it. Values arrive as bind parameters.
+_CONTINUABLE = (
+    select(Ticket.id)
+    .where(
+        Ticket.contact_id == Contact.id,
+        or_(
+            Ticket.status == TicketStatus.ON_HOLD,
+            Ticket.status.in_(CONTINUABLE) & (Ticket.created_at >= bindparam("since")),
+        ),
+    )
+    .order_by(Ticket.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_CONTEXT = select(
+    Contact,
+    _CONTINUABLE,
+    _home_column(Building.id),
+    _home_column(Community.id),
+    _home_column(Community.district_id),
+).where(Contact.kind == bindparam("kind"), Contact.value == bindparam("value"))
+
+
+async def read_context(
+    *,
+    db_session: AsyncSession,
+    kind: str,
+    value: str,
+    language: str,
+    display_name: str | None,
+    now: datetime,
+    continuation_window: timedelta,
+) -> ConversationContext:
+    """Returns the contact (created if new), their home and any ticket awaiting them."""
+    row = (
+        await db_session.execute(
+            _CONTEXT, {"kind": kind, "value": value, "since": now - continuation_window}
+        )
+    ).first()
+    if row is not None:
+        contact, ticket_id, building_id, community_id, district_id = row
+        home = Home(building_id, community_id, district_id) if building_id else None
+        return ConversationContext(contact, False, home, ticket_id)
+    contact, created = await residents_service.create_contact(
+        db_session=db_session,
+        kind=kind,
+        value=value,
+        language=language,
+        display_name=display_name,
+    )
+    # A brand-new contact has no home and no tickets; one that won a race a moment ago
+    # is read again the ordinary way on its next message.
+    return ConversationContext(contact, created, None, None)
