@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role
 from core.config import get_settings
@@ -16,6 +20,24 @@ def _setup_logging() -> None:
     from core.logs import configure_logging
 
     configure_logging(get_settings().log_level)
+
+
+T = TypeVar("T")
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs ``work`` in one database transaction on a short-lived engine."""
+    from core.db import create_engine, create_session_factory, transaction
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 @click.group()
@@ -119,30 +141,19 @@ def demo(with_staff: bool | None) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(what: str, path: Path) -> None:
     """Imports reference data from CSV (columns in docs/import-formats.md)."""
-    from core.db import create_engine, create_session_factory, transaction
     from core.imports import ImportRejected, import_csv
-
-    settings = get_settings()
 
     # utf-8-sig: spreadsheets save CSV with a byte-order mark.
     text = path.read_text(encoding="utf-8-sig")
-
-    async def run() -> None:
-        engine = create_engine(settings)
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                report = await import_csv(db_session=session, what=what, text=text)
-            click.echo(
-                f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}"
-            )
-        except ImportRejected as exc:
-            for line, reason in exc.report.rejected:
-                click.echo(f"line {line}: {reason}", err=True)
-            raise click.ClickException("nothing imported: fix the rows above") from exc
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    try:
+        report = _in_transaction(
+            lambda session: import_csv(db_session=session, what=what, text=text)
+        )
+    except ImportRejected as exc:
+        for line, reason in exc.report.rejected:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException("nothing imported: fix the rows above") from exc
+    click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
 
 
 @main.group()
@@ -165,27 +176,21 @@ def apikey_create(name: str, role: str, scope_kind: str, scope_id: int | None) -
     """Creates an API key and prints it once."""
     from core.auth import service as auth_service
     from core.auth.enums import ScopeKind
-    from core.db import create_engine, create_session_factory, transaction
 
     if scope_kind != "city" and scope_id is None:
         raise click.ClickException("--scope-id is required for a scope narrower than the city")
 
-    async def run() -> str:
-        engine = create_engine(get_settings())
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                _, key = await auth_service.create_api_key(
-                    db_session=session,
-                    name=name,
-                    role=Role(role),
-                    scope_kind=ScopeKind(scope_kind),
-                    scope_id=scope_id,
-                )
-            return key
-        finally:
-            await engine.dispose()
+    async def create(session: AsyncSession) -> str:
+        _, key = await auth_service.create_api_key(
+            db_session=session,
+            name=name,
+            role=Role(role),
+            scope_kind=ScopeKind(scope_kind),
+            scope_id=scope_id,
+        )
+        return key
 
-    click.echo(asyncio.run(run()))
+    click.echo(_in_transaction(create))
 
 
 @main.group()
@@ -211,28 +216,24 @@ def staff_create(
     """Creates a staff account."""
     from core.auth import service as auth_service
     from core.auth.enums import ScopeKind
-    from core.db import create_engine, create_session_factory, transaction
 
-    role_value = Role(role)
     if len(password) < 10:
         raise click.ClickException("use a password of at least 10 characters")
-
-    async def run() -> None:
-        engine = create_engine(get_settings())
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                await auth_service.create_staff(
-                    db_session=session,
-                    username=username,
-                    password=password,
-                    role=role_value,
-                    scope_kind=ScopeKind(scope_kind),
-                    scope_id=scope_id,
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    if scope_kind != "city" and scope_id is None:
+        raise click.ClickException("--scope-id is required for a scope narrower than the city")
+    try:
+        _in_transaction(
+            lambda session: auth_service.create_staff(
+                db_session=session,
+                username=username,
+                password=password,
+                role=Role(role),
+                scope_kind=ScopeKind(scope_kind),
+                scope_id=scope_id,
+            )
+        )
+    except IntegrityError as exc:
+        raise click.ClickException(f"a staff account {username!r} already exists") from exc
     click.echo(f"created {username}")
 
 

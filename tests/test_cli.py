@@ -1,0 +1,67 @@
+"""The `hub` command as an operator uses it, on a fresh SQLite data directory."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from core.cli import main
+from core.config import get_settings
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    for name in ("HUB_DATABASE_URL", "HUB_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_demo_is_idempotent(runner: CliRunner) -> None:
+    first = runner.invoke(main, ["demo"])
+    second = runner.invoke(main, ["demo"])
+    assert first.exit_code == 0 and "demo city loaded" in first.output
+    assert second.exit_code == 0 and "already present" in second.output
+
+
+def test_import_reports_bad_rows_and_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    good = tmp_path / "departments.csv"
+    good.write_text("\ufeffcode,name_en,name_ru\nparks,Parks,Парки\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name_en\nzoo,Zoo\n,Nameless\n", encoding="utf-8")
+
+    assert "created 1" in runner.invoke(main, ["import", "departments", str(good)]).output
+    assert "unchanged 1" in runner.invoke(main, ["import", "departments", str(good)]).output
+    rejected = runner.invoke(main, ["import", "departments", str(bad)])
+    assert rejected.exit_code == 1
+    assert "line 3: code is required" in rejected.output and "nothing imported" in rejected.output
+    again = runner.invoke(main, ["import", "departments", str(good)])
+    assert "created 0" in again.output  # zoo was not half-imported
+
+
+def test_api_keys_and_staff_accounts(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    key = runner.invoke(main, ["apikey", "create", "--name", "crm", "--role", "agent"])
+    assert key.exit_code == 0 and key.output.startswith("hub_")
+    narrow = runner.invoke(
+        main, ["apikey", "create", "--name", "x", "--role", "agent", "--scope", "district"]
+    )
+    assert narrow.exit_code == 1 and "--scope-id is required" in narrow.output
+    args = ["staff", "create", "--username", "olga", "--role", "dispatcher"]
+    password = "correct horse battery\ncorrect horse battery\n"
+    assert runner.invoke(main, args, input=password).exit_code == 0
+    duplicate = runner.invoke(main, args, input=password)
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    short = runner.invoke(
+        main, ["staff", "create", "--username", "ivan", "--role", "agent"], input="short\nshort\n"
+    )
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+
+
+def test_worker_refuses_to_start_without_redis(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["worker"])
+    assert result.exit_code == 1 and "HUB_REDIS_URL" in result.output
