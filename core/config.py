@@ -45,6 +45,22 @@ class Settings(BaseSettings):
     # saves several queries per message and the cache is short so edits apply quickly.
     routing_cache_seconds: float = 30.0
 
+    # The address providers reach us at (https://hub.example.org): Twilio signs requests
+    # against it, and status callbacks are sent to it.
+    public_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    # Sending rate per sending number or messaging service (Twilio: 1/s for a long code).
+    sms_rate_per_second: float = 1.0
+    # Share of the rate kept free for replies while a bulk notice drains.
+    sms_reply_reserve: float = 0.2
+    # Whether a resident who sent STOP still gets replies to their own requests.
+    sms_replies_after_opt_out: bool = True
+    # Notices longer than this many parts are flagged before they are sent.
+    sms_max_parts: int = 3
+
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True
     log_level: str = "INFO"

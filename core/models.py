@@ -2,6 +2,7 @@
 
 from core.auth.models import ApiKey, StaffUser
 from core.intake.models import InboundRecord
+from core.notices.models import Notice, Subscription
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact, Resident
 from core.routing.models import Category, Department, RoutingRule, SlaPolicy
@@ -31,6 +32,7 @@ __all__ = [
     "District",
     "GridCell",
     "InboundRecord",
+    "Notice",
     "OutboxMessage",
     "Premises",
     "PremisesOwner",
@@ -38,6 +40,7 @@ __all__ = [
     "RoutingRule",
     "SlaPolicy",
     "StaffUser",
+    "Subscription",
     "Ticket",
     "TicketEvent",
     "TicketMessage",

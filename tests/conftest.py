@@ -21,6 +21,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import core.models  # noqa: F401  (every table, for truncation)
+import sms.models  # noqa: F401
 from channels.registry import SenderRegistry
 from core.config import Settings, normalise_database_url
 from core.db import Base, create_engine, create_session_factory

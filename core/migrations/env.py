@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers every table on the metadata)
+import sms.models  # noqa: F401  (the SMS adapter keeps its own table)
 from core.config import Settings
 from core.db import Base, create_engine
 

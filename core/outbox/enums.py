@@ -6,7 +6,10 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
     FAILED = "failed"
+    # Not sent: the recipient opted out of bulk messages after the notice was queued.
+    SUPPRESSED = "suppressed"
 
 
 class OutboxKind(StrEnum):

@@ -30,5 +30,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     error_code: Mapped[str | None] = mapped_column(String(32))
     provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The provider's own last status (queued, sent, delivered, undelivered, …).
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    # SMS parts this text costs (GSM-7 or UCS-2), counted when it is written.
+    segments: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

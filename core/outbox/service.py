@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.contract import Reply, SendError
+from channels.contract import Channel, Reply, SendError
 from channels.registry import SenderRegistry, UnknownChannel
+from channels.segments import count_segments
 from core.db import utcnow
 from core.outbox.enums import OutboxKind, OutboxStatus
 from core.outbox.models import OutboxMessage
@@ -38,10 +39,11 @@ async def create(
     ticket: Ticket | None = None,
     resident_id: int | None = None,
     inbound_id: int | None = None,
+    notice_id: int | None = None,
 ) -> OutboxMessage:
     """Creates an outbound message; with a ticket it is part of the ticket's thread."""
     message = await db_session.scalar(
-        insert(OutboxMessage).returning(OutboxMessage),
+        _INSERT_OUTBOX,
         [
             dict(
                 kind=kind,
@@ -52,6 +54,8 @@ async def create(
                 ticket_id=ticket.id if ticket else None,
                 resident_id=resident_id,
                 inbound_id=inbound_id,
+                notice_id=notice_id,
+                segments=count_segments(text).parts if channel == Channel.SMS else None,
                 status=OutboxStatus.PENDING,
                 attempts=0,
                 next_attempt_at=utcnow(),

@@ -36,6 +36,8 @@ class Contact(Base):
     verified: Mapped[bool] = mapped_column(default=False)
     # The language this contact last used; replies on this contact use it.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Set when the person asked for no bulk messages (SMS STOP and its equivalents).
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     resident: Mapped[Resident] = relationship(back_populates="contacts", lazy="raise")

@@ -5,6 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import core.models  # noqa: F401
+import sms.models  # noqa: F401
 from core.db import Base
 from core.runtime import Hub
 

@@ -1,0 +1,1 @@
+"""Notices to groups of residents, and the topics residents subscribe to."""

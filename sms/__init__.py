@@ -1,0 +1,1 @@
+"""SMS over Twilio: signed webhooks, replies, delivery status, sending, opt-out, segments."""
