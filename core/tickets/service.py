@@ -99,7 +99,7 @@ async def create(
     now = utcnow()
     # One INSERT ... RETURNING instead of a unit-of-work flush: this is intake's hot path.
     ticket = await db_session.scalar(
-        insert(Ticket).returning(Ticket),
+        _INSERT_TICKET,
         [
             dict(
                 channel=channel,
