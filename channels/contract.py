@@ -74,6 +74,8 @@ class Reply(BaseModel):
     address: str
     text: str
     language: str
+    # Part of a notice to many: senders let replies to residents go first.
+    bulk: bool = False
 
 
 class SendResult(BaseModel):

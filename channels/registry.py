@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from channels.console import ConsoleSender
 from channels.contract import Channel, Sender
+from core.config import Settings
 
 
 class UnknownChannel(LookupError):
@@ -24,6 +25,22 @@ class SenderRegistry:
             return self._senders[Channel(channel)]
         except (KeyError, ValueError) as exc:
             raise UnknownChannel(str(channel)) from exc
+
+
+def build_registry(settings: Settings) -> SenderRegistry:
+    """Returns the senders the settings ask for: Twilio for SMS when configured, else console."""
+    registry = console_registry()
+    if settings.twilio_account_sid:
+        from sms.ratelimit import SendingRate
+        from sms.sender import TwilioSender
+
+        rate = SendingRate(
+            per_second=settings.sms_rate_per_second,
+            reply_reserve=settings.sms_reply_reserve,
+            redis_url=settings.redis_url,
+        )
+        registry.register(TwilioSender(settings, rate=rate))
+    return registry
 
 
 def console_registry() -> SenderRegistry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -71,7 +72,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--concurrency", default=10, show_default=True, type=int)
 def worker(concurrency: int) -> None:
     """Runs the queue worker: outbox delivery, outbox sweep, SLA escalation."""
-    from core.jobs.tasks import build_worker
+    from core.jobs.tasks import running_workers
     from core.runtime import open_hub
 
     settings = get_settings()
@@ -82,11 +83,13 @@ def worker(concurrency: int) -> None:
 
     async def run() -> None:
         hub = await open_hub(settings)
-        # SAQ's worker handles SIGINT/SIGTERM itself: it stops taking jobs and lets the
-        # running ones finish.
-        saq_worker = build_worker(hub, concurrency=concurrency)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         try:
-            await saq_worker.start()
+            async with running_workers(hub, concurrency=concurrency):
+                await stop.wait()
         finally:
             await hub.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from saq.queue.base import Queue
 from saq.queue.redis import RedisQueue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from channels.registry import SenderRegistry, console_registry
+from channels.registry import SenderRegistry, build_registry
 from core.config import Settings
 from core.db import create_engine, create_session_factory
 from core.jobs.memory_queue import MemoryQueue
@@ -22,6 +23,7 @@ from core.routing.service import RoutingCache
 logger = logging.getLogger("hub.runtime")
 
 QUEUE_NAME = "hub"
+BULK_QUEUE_NAME = "hub-bulk"
 TOPIC_TICKETS = "tickets"
 TOPIC_OUTBOX = "outbox"
 
@@ -32,21 +34,27 @@ class Hub:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     queue: Queue
+    bulk_queue: Queue
     broker: Broker
     senders: SenderRegistry
     routing: RoutingCache
     redis: Redis | None = None
     _closed: bool = field(default=False, repr=False)
 
-    async def enqueue_deliveries(self, outbox_ids: Iterable[int]) -> None:
+    async def enqueue_deliveries(
+        self, outbox_ids: Iterable[int], *, bulk: bool = False, delay: float | None = None
+    ) -> None:
         """Hands committed outbox rows to the queue; a failure here loses nothing.
 
-        The rows are already committed, so if the queue is unreachable the periodic
-        sweep finds them pending and enqueues them later.
+        Bulk notices go to their own queue so a blast never delays a reply. The rows are
+        already committed, so if the queue is unreachable the periodic sweep finds them
+        pending and enqueues them later.
         """
+        queue = self.bulk_queue if bulk else self.queue
+        scheduled = int(time.time() + delay) if delay else 0
         for outbox_id in outbox_ids:
             try:
-                await self.queue.enqueue(
+                await queue.enqueue(
                     "deliver_outbox",
                     outbox_id=outbox_id,
                     key=f"outbox:{outbox_id}",
@@ -54,6 +62,7 @@ class Hub:
                     retry_delay=self.settings.outbox_retry_delay,
                     retry_backoff=True,
                     timeout=60,
+                    scheduled=scheduled,
                 )
             except Exception:
                 logger.exception("could not enqueue outbox %s; the sweep will retry", outbox_id)
@@ -80,6 +89,7 @@ class Hub:
             return
         self._closed = True
         await self.queue.disconnect()
+        await self.bulk_queue.disconnect()
         await self.broker.close()
         await self.engine.dispose()
 
@@ -90,22 +100,27 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
     session_factory = create_session_factory(engine)
     redis: Redis | None = None
     queue: Queue
+    bulk_queue: Queue
     broker: Broker
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         queue = RedisQueue(Redis.from_url(settings.redis_url), name=QUEUE_NAME)
+        bulk_queue = RedisQueue(Redis.from_url(settings.redis_url), name=BULK_QUEUE_NAME)
         broker = RedisBroker(Redis.from_url(settings.redis_url))
     else:
         queue = MemoryQueue(name=QUEUE_NAME)
+        bulk_queue = MemoryQueue(name=BULK_QUEUE_NAME)
         broker = InProcessBroker()
     await queue.connect()
+    await bulk_queue.connect()
     return Hub(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         queue=queue,
+        bulk_queue=bulk_queue,
         broker=broker,
-        senders=senders or console_registry(),
+        senders=senders or build_registry(settings),
         routing=RoutingCache(session_factory, settings.routing_cache_seconds),
         redis=redis,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from channels.registry import SenderRegistry
 from core.auth.views import router as session_router
 from core.config import Settings, get_settings
-from core.jobs.tasks import build_worker
+from core.jobs.tasks import running_workers
 from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
@@ -63,18 +61,13 @@ def create_app(
             if settings.demo_on_first_run:
                 await load_demo_if_empty(session_factory=hub.session_factory)
         app.state.hub = hub
-        worker_task = None
-        if run_worker:
-            worker = build_worker(hub, own_signals=False)
-            worker_task = asyncio.create_task(worker.start())
         try:
-            yield
+            if run_worker:
+                async with running_workers(hub):
+                    yield
+            else:
+                yield
         finally:
-            if worker_task is not None:
-                await worker.stop()
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await worker_task
             await hub.close()
 
     app = FastAPI(

@@ -8,7 +8,6 @@ a SQLite file and the in-process queue, so a fresh clone passes with nothing ins
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +26,7 @@ from channels.registry import SenderRegistry
 from core.config import Settings, normalise_database_url
 from core.db import Base, create_engine, create_session_factory
 from core.demo import load_demo_if_empty
-from core.jobs.tasks import build_worker
+from core.jobs.tasks import running_workers
 from core.migrate import upgrade
 from core.runtime import Hub, open_hub
 from portal.app import create_app
@@ -142,15 +141,8 @@ async def hub(settings: Settings, senders: SenderRegistry | None) -> AsyncIterat
 @pytest.fixture
 async def worker(hub: Hub) -> AsyncIterator[None]:
     """Runs the real SAQ worker for the test's duration."""
-    saq_worker = build_worker(hub, concurrency=4, own_signals=False)
-    task = asyncio.create_task(saq_worker.start())
-    try:
+    async with running_workers(hub, concurrency=4):
         yield
-    finally:
-        await saq_worker.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
 
 
 @pytest.fixture

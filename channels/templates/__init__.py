@@ -24,7 +24,17 @@ _MODULES: dict[Channel, ModuleType] = {
     Channel.API: web,
 }
 
-NOTICES = ("ticket_created", "ticket_continued", "ticket_status", "help", "status_unknown")
+NOTICES = (
+    "ticket_created",
+    "ticket_continued",
+    "ticket_status",
+    "help",
+    "status_unknown",
+    "opted_out",
+    "opted_in",
+    "subscribed",
+    "unsubscribed",
+)
 
 
 def render(channel: Channel | str, notice: str, language: str, **values: object) -> str:

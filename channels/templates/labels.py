@@ -35,4 +35,10 @@ LABELS = (
     N_("event:delivery"),
     N_("event:escalated"),
     N_("event:assigned"),
+    N_("topic:outages"),
+    N_("topic:ticket_status"),
+    N_("topic:votes"),
+    N_("topic:billing"),
+    N_("delivery:undelivered"),
+    N_("delivery:suppressed"),
 )

@@ -39,3 +39,19 @@ def status_unknown(language: str, *, number: str, **_values: object) -> str:
     return gettext(
         language, "We found no request {number} from this number.", number=_spoken(number)
     )
+
+
+def opted_out(language: str, **_values: object) -> str:
+    return gettext(language, "You will get no more notices. Reply START to get them again.")
+
+
+def opted_in(language: str, **_values: object) -> str:
+    return gettext(language, "Notices are on again. Reply STOP to turn them off.")
+
+
+def subscribed(language: str, *, topic: str, **_values: object) -> str:
+    return gettext(language, "Subscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
+
+
+def unsubscribed(language: str, *, topic: str, **_values: object) -> str:
+    return gettext(language, "Unsubscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))

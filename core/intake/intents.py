@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
+from core.notices.enums import Topic
 from core.routing.models import Category
 from core.routing.service import RoutingTable
 from core.tickets.models import Ticket
@@ -20,6 +21,10 @@ class IntentName(StrEnum):
     STATUS = "status"
     CONTINUE = "continue"
     REQUEST = "request"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 HELP_WORDS = frozenset({"help", "?", "помощь", "справка", "помогите", "帮助", "帮忙", "菜单"})
@@ -27,6 +32,46 @@ STATUS_WORDS = ("status", "статус", "状态", "查询")
 _STATUS_PATTERN = re.compile(
     r"^(?:" + "|".join(STATUS_WORDS) + r")\s*[:#№]?\s*([0-9][0-9\s-]*)$", re.IGNORECASE
 )
+
+
+# STOP-style words end all bulk messages; START-style words resume them. With a topic after
+# them, the subscribe/unsubscribe words change just that topic.
+OPT_OUT_WORDS = frozenset(
+    {
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "стоп",
+        "отписаться",
+        "отписка",
+        "退订",
+        "取消订阅",
+    }
+)
+OPT_IN_WORDS = frozenset({"start", "unstop", "старт", "возобновить", "恢复"})
+SUBSCRIBE_WORDS = frozenset({"subscribe", "подписаться", "подписка", "订阅"})
+UNSUBSCRIBE_WORDS = frozenset({"unsubscribe", "отписаться", "отписка", "退订", "取消订阅"})
+TOPIC_WORDS: dict[str, Topic] = {
+    **dict.fromkeys(
+        (
+            "outages",
+            "outage",
+            "отключения",
+            "отключение",
+            "停水停电",
+            "停电",
+            "停水",
+            "停水停电通知",
+        ),
+        Topic.OUTAGES,
+    ),
+    **dict.fromkeys(("status", "статус", "状态", "进度"), Topic.TICKET_STATUS),
+    **dict.fromkeys(("votes", "vote", "голосования", "голосование", "投票"), Topic.VOTES),
+    **dict.fromkeys(("billing", "bills", "квитанции", "счета", "账单", "缴费"), Topic.BILLING),
+}
 
 
 class UnknownCategory(LookupError):
@@ -39,13 +84,31 @@ class Intent:
     category: Category | None = None
     ticket: Ticket | None = None
     argument: str | None = None
+    topic: Topic | None = None
 
 
 def read_command(text: str) -> Intent | None:
     """Returns a HELP or STATUS intent when the text is such a command, in any language."""
-    folded = unicodedata.normalize("NFKC", text).strip().casefold()
+    folded = unicodedata.normalize("NFKC", text).strip().casefold().rstrip(".!")
     if folded in HELP_WORDS:
         return Intent(IntentName.HELP)
+    words = folded.split()
+    # Chinese needs no space between the verb and the topic: 订阅停电.
+    if len(words) == 1:
+        for verb in sorted(SUBSCRIBE_WORDS | UNSUBSCRIBE_WORDS, key=len, reverse=True):
+            rest = folded[len(verb) :]
+            if folded.startswith(verb) and rest in TOPIC_WORDS:
+                words = [verb, rest]
+                break
+    if len(words) == 2 and words[1] in TOPIC_WORDS:
+        if words[0] in SUBSCRIBE_WORDS:
+            return Intent(IntentName.SUBSCRIBE, topic=TOPIC_WORDS[words[1]])
+        if words[0] in UNSUBSCRIBE_WORDS:
+            return Intent(IntentName.UNSUBSCRIBE, topic=TOPIC_WORDS[words[1]])
+    if folded in OPT_OUT_WORDS:
+        return Intent(IntentName.OPT_OUT)
+    if folded in OPT_IN_WORDS:
+        return Intent(IntentName.OPT_IN)
     match = _STATUS_PATTERN.match(folded)
     if match:
         return Intent(IntentName.STATUS, argument=re.sub(r"[\s-]", "", match.group(1)))

@@ -19,6 +19,7 @@ from core.intake.backoffices import Outcome, RoutedRequest, handler_for
 from core.intake.context import ConversationContext, read_context
 from core.intake.intents import Intent, IntentName, UnknownCategory, decide
 from core.intake.models import InboundRecord
+from core.notices import service as notices_service
 from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxKind
 from core.residents import service as residents_service
@@ -120,6 +121,7 @@ async def _process(
     inbound_id: int,
     contact_kind: str,
     address: str,
+    inline_reply: bool,
 ) -> IntakeResult:
     settings = hub.settings
     now = utcnow()
@@ -178,6 +180,8 @@ async def _process(
             ticket=outcome.ticket,
             resident_id=contact.resident_id,
             inbound_id=inbound_id,
+            handed_inline=inline_reply,
+            lease_seconds=settings.outbox_lease_seconds,
         )
         result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
     return result
@@ -198,6 +202,17 @@ async def _act(
     contact = context.contact
     if intent.name is IntentName.HELP:
         return Outcome(ticket=None, notices=[("help", {})])
+    if intent.name in (IntentName.OPT_OUT, IntentName.OPT_IN):
+        opting_out = intent.name is IntentName.OPT_OUT
+        await notices_service.set_opt_out(db_session=session, contact=contact, opted_out=opting_out)
+        return Outcome(None, [("opted_out" if opting_out else "opted_in", {})])
+    if intent.name in (IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE) and intent.topic:
+        subscribing = intent.name is IntentName.SUBSCRIBE
+        await notices_service.set_subscription(
+            db_session=session, contact_id=contact.id, topic=intent.topic, active=subscribing
+        )
+        notice = "subscribed" if subscribing else "unsubscribed"
+        return Outcome(None, [(notice, {"topic": str(intent.topic)})])
     if intent.name is IntentName.STATUS:
         ticket = await tickets_service.get_by_public_number(
             db_session=session, number=intent.argument or ""
@@ -286,8 +301,11 @@ async def _existing_result(session: AsyncSession, message: InboundMessage) -> In
     return result
 
 
-async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
+async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = False) -> IntakeResult:
     """Takes one inbound message through the pipeline; idempotent on its provider id.
+
+    ``inline_reply``: the adapter answers within the provider's request (Twilio TwiML),
+    so the replies are not queued; their rows wait for the provider's confirmation.
 
     Everything happens in one transaction, so a message either fully becomes its ticket,
     thread entry and replies, or (on a bug or outage) is kept raw as ``failed`` and
@@ -321,6 +339,7 @@ async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
                     inbound_id=inbound_id,
                     contact_kind=contact_kind,
                     address=address,
+                    inline_reply=inline_reply,
                 )
     except UnknownCategory as exc:
         raise IntakeRejected(f"unknown category {exc}") from exc
@@ -336,7 +355,8 @@ async def receive(*, hub: Hub, message: InboundMessage) -> IntakeResult:
         async with hub.session_factory() as session:
             return await _existing_result(session, message)
 
-    await hub.enqueue_deliveries(reply.outbox_id for reply in result.replies)
+    if not inline_reply:
+        await hub.enqueue_deliveries(reply.outbox_id for reply in result.replies)
     if result.ticket_id is not None:
         await hub.publish(TOPIC_TICKETS, {"ticket_id": result.ticket_id, "event": "message"})
     return result

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from saq import CronJob, Worker
 from saq.types import Context, PartialTimersDict
 
-from core.db import transaction
+from core.db import transaction, utcnow
+from core.notices import service as notices_service
 from core.outbox import service as outbox_service
 from core.outbox.service import RetryDelivery
 from core.runtime import TOPIC_OUTBOX, TOPIC_TICKETS, Hub
@@ -33,6 +38,7 @@ async def deliver_outbox(ctx: HubContext, *, outbox_id: int) -> str:
             max_attempts=hub.settings.outbox_max_attempts,
             lease_seconds=hub.settings.outbox_lease_seconds,
             retry_delay=hub.settings.outbox_retry_delay,
+            replies_after_opt_out=hub.settings.sms_replies_after_opt_out,
         )
     except RetryDelivery:
         await hub.publish(TOPIC_OUTBOX, {"outbox_id": outbox_id, "status": "retrying"})
@@ -46,8 +52,28 @@ async def sweep_outbox(ctx: HubContext) -> int:
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
         stranded = await outbox_service.list_stranded(db_session=session)
-    await hub.enqueue_deliveries(stranded)
+    await hub.enqueue_deliveries([i for i, bulk in stranded if not bulk])
+    await hub.enqueue_deliveries([i for i, bulk in stranded if bulk], bulk=True)
     return len(stranded)
+
+
+async def send_due_notices(ctx: HubContext) -> int:
+    """Fans out every scheduled notice whose time has come."""
+    hub: Hub = ctx["hub"]
+    async with transaction(hub.session_factory) as session:
+        due = await notices_service.due_notices(db_session=session, now=utcnow())
+    for notice_id in due:
+        await send_notice(ctx, notice_id=notice_id)
+    return len(due)
+
+
+async def send_notice(ctx: HubContext, *, notice_id: int) -> int:
+    """Writes a notice's outbox rows (once) and hands them to the bulk queue."""
+    hub: Hub = ctx["hub"]
+    async with transaction(hub.session_factory) as session:
+        ids = await notices_service.fan_out(db_session=session, notice_id=notice_id)
+    await hub.enqueue_deliveries(ids, bulk=True)
+    return len(ids)
 
 
 async def escalate_overdue(ctx: HubContext) -> int:
@@ -62,30 +88,59 @@ async def escalate_overdue(ctx: HubContext) -> int:
     return len(escalated)
 
 
-def build_worker(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> Worker:
-    """Returns a SAQ worker bound to the hub, with the periodic jobs scheduled.
+def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> list[Worker]:
+    """Returns the SAQ workers for the hub: replies (and periodic jobs), and bulk notices.
 
-    ``own_signals=False`` when the worker runs inside another server (``hub serve``): SAQ
+    Two queues, two workers: a blast waiting on the SMS rate limit occupies only the bulk
+    worker, so replies to residents are never stuck behind it.
+    ``own_signals=False`` when the workers run inside another server (``hub serve``): SAQ
     would otherwise take over SIGTERM, stop itself, and leave the web server running.
     """
 
     async def startup(ctx: HubContext) -> None:
         ctx["hub"] = hub
 
-    worker = Worker(
+    timers = PartialTimersDict(schedule=1, sweep=60, abort=1, worker_info=60)
+    # The schedule timer also moves delayed retries to the queue; once a second keeps a
+    # retry's actual delay close to its backoff. SAQ's Redis backend uses the value as a
+    # lock TTL (SETEX), so it must be a whole number of seconds.
+    replies = Worker(
         hub.queue,
-        functions=[deliver_outbox],
+        functions=[deliver_outbox, send_notice],
         cron_jobs=[
             CronJob(sweep_outbox, cron="* * * * *", unique=True, timeout=120),
             CronJob(escalate_overdue, cron="* * * * *", unique=True, timeout=120),
+            CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
         ],
         startup=startup,
         concurrency=concurrency,
-        # The schedule timer also moves delayed retries to the queue; once a second keeps
-        # a retry's actual delay close to its backoff. SAQ's Redis backend uses the value
-        # as a lock TTL (SETEX), so it must be a whole number of seconds.
-        timers=PartialTimersDict(schedule=1, sweep=60, abort=1, worker_info=60),
+        timers=timers,
     )
+    bulk = Worker(
+        hub.bulk_queue,
+        functions=[deliver_outbox],
+        startup=startup,
+        concurrency=max(2, concurrency // 2),
+        timers=timers,
+    )
+    workers = [replies, bulk]
     if not own_signals:
-        worker.SIGNALS = []
-    return worker
+        for worker in workers:
+            worker.SIGNALS = []
+    return workers
+
+
+@asynccontextmanager
+async def running_workers(hub: Hub, *, concurrency: int = 10) -> AsyncIterator[list[Worker]]:
+    """Runs the hub's workers in this event loop for the duration of the block."""
+    workers = build_workers(hub, concurrency=concurrency, own_signals=False)
+    tasks = [asyncio.create_task(worker.start()) for worker in workers]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -15,6 +15,8 @@ from channels.segments import count_segments
 from core.db import utcnow
 from core.outbox.enums import OutboxKind, OutboxStatus
 from core.outbox.models import OutboxMessage
+from core.residents.models import Contact
+from core.residents.service import CHANNEL_CONTACT_KIND
 from core.tickets import service as tickets_service
 from core.tickets.enums import EventKind
 from core.tickets.models import Ticket
@@ -40,8 +42,16 @@ async def create(
     resident_id: int | None = None,
     inbound_id: int | None = None,
     notice_id: int | None = None,
+    handed_inline: bool = False,
+    lease_seconds: int = 120,
 ) -> OutboxMessage:
-    """Creates an outbound message; with a ticket it is part of the ticket's thread."""
+    """Creates an outbound message; with a ticket it is part of the ticket's thread.
+
+    ``handed_inline``: the channel answers within the provider's request (TwiML), so the row
+    starts as sending; if the provider never confirms it, the lease runs out and the sweep
+    sends it the ordinary way.
+    """
+    now = utcnow()
     message = await db_session.scalar(
         _INSERT_OUTBOX,
         [
@@ -56,10 +66,11 @@ async def create(
                 inbound_id=inbound_id,
                 notice_id=notice_id,
                 segments=count_segments(text).parts if channel == Channel.SMS else None,
-                status=OutboxStatus.PENDING,
-                attempts=0,
-                next_attempt_at=utcnow(),
-                created_at=utcnow(),
+                status=OutboxStatus.SENDING if handed_inline else OutboxStatus.PENDING,
+                attempts=1 if handed_inline else 0,
+                provider_status="inline" if handed_inline else None,
+                next_attempt_at=now + timedelta(seconds=lease_seconds) if handed_inline else now,
+                created_at=now,
             )
         ],
     )
@@ -92,6 +103,7 @@ async def deliver(
     max_attempts: int,
     lease_seconds: int,
     retry_delay: float = 5.0,
+    replies_after_opt_out: bool = True,
 ) -> DeliveryOutcome:
     """Delivers one outbox row, recording the result; raises RetryDelivery to be retried.
 
@@ -117,11 +129,24 @@ async def deliver(
             return DeliveryOutcome(outbox_id, current.status, current.attempts, current.last_error)
         session.expunge(claimed)
 
+    if claimed.kind == OutboxKind.NOTICE and await _suppressed(
+        session_factory=session_factory,
+        message=claimed,
+        replies_after_opt_out=replies_after_opt_out,
+    ):
+        async with session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outbox_id)
+                .values(status=OutboxStatus.SUPPRESSED)
+            )
+        return DeliveryOutcome(outbox_id, OutboxStatus.SUPPRESSED, claimed.attempts)
     reply = Reply(
         channel=claimed.channel,
         address=claimed.address,
         text=claimed.text,
         language=claimed.language,
+        bulk=claimed.notice_id is not None,
     )
     try:
         sender = senders.get(claimed.channel)
@@ -160,6 +185,29 @@ async def deliver(
     return DeliveryOutcome(outbox_id, OutboxStatus.SENT, claimed.attempts)
 
 
+async def _suppressed(
+    *,
+    session_factory: async_sessionmaker[AsyncSession],
+    message: OutboxMessage,
+    replies_after_opt_out: bool,
+) -> bool:
+    """Whether a notice must not go: its recipient sent STOP after it was queued.
+
+    Bulk notices always stop; a notice about the resident's own ticket stops only if the
+    setting says opted-out residents get no replies.
+    """
+    if message.notice_id is None and replies_after_opt_out:
+        return False
+    async with session_factory() as session:
+        opted_out = await session.scalar(
+            select(Contact.opted_out_at).where(
+                Contact.kind == CHANNEL_CONTACT_KIND[Channel(message.channel)],
+                Contact.value == message.address,
+            )
+        )
+    return opted_out is not None
+
+
 async def _record_failure(
     *,
     session_factory: async_sessionmaker[AsyncSession],
@@ -195,8 +243,8 @@ async def _record_failure(
             )
 
 
-async def list_stranded(*, db_session: AsyncSession, limit: int = 500) -> list[int]:
-    """Returns ids of rows whose delivery job was lost: pending or sending past their time.
+async def list_stranded(*, db_session: AsyncSession, limit: int = 500) -> list[tuple[int, bool]]:
+    """Returns (id, bulk) of rows whose delivery job was lost: pending or sending too long.
 
     A job can vanish if the queue's storage is wiped or a web process dies between commit
     and enqueue; the periodic sweep hands these rows to the queue again.
@@ -206,12 +254,13 @@ async def list_stranded(*, db_session: AsyncSession, limit: int = 500) -> list[i
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at < now)
         .values(status=OutboxStatus.PENDING)
-        .returning(OutboxMessage.id)
+        .returning(OutboxMessage.id, OutboxMessage.notice_id)
     )
-    ids = list(stale_sending.scalars())
-    ids += list(
-        await db_session.scalars(
-            select(OutboxMessage.id)
+    rows = [(row[0], row[1] is not None) for row in stale_sending.all()]
+    rows += [
+        (row[0], row[1] is not None)
+        for row in await db_session.execute(
+            select(OutboxMessage.id, OutboxMessage.notice_id)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.next_attempt_at < now - timedelta(minutes=1),
@@ -219,8 +268,8 @@ async def list_stranded(*, db_session: AsyncSession, limit: int = 500) -> list[i
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
-    )
-    return sorted(set(ids))
+    ]
+    return sorted(set(rows))
 
 
 async def list_for_inbound(*, db_session: AsyncSession, inbound_id: int) -> list[OutboxMessage]:

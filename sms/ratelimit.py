@@ -1,0 +1,54 @@
+"""Sending rate per number or messaging service, shared by every worker through Redis.
+
+The `limits` library keeps a moving window per key (in Redis across processes, in memory
+when embedded). Bulk notices draw from a smaller window as well, so a blast never uses
+the last share of the rate: replies to residents always find room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+
+def _item(per_second: float) -> RateLimitItem:
+    if per_second >= 1:
+        return RateLimitItemPerSecond(int(per_second))
+    return RateLimitItemPerMinute(max(1, round(per_second * 60)))
+
+
+class SendingRate:
+    def __init__(self, *, per_second: float, reply_reserve: float, redis_url: str | None) -> None:
+        if per_second <= 0 or not 0 <= reply_reserve < 1:
+            raise ValueError("the rate must be positive and the reserve a fraction below 1")
+        self._all = _item(per_second)
+        self._bulk = _item(per_second * (1 - reply_reserve))
+        storage = (
+            storage_from_string(f"async+{redis_url}", implementation="redispy")
+            if redis_url
+            else storage_from_string("async+memory://")
+        )
+        if not isinstance(storage, Storage):
+            raise TypeError("an async storage was expected")
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    async def acquire(self, key: str, *, bulk: bool) -> None:
+        """Waits until one message may go out on ``key``."""
+        while True:
+            if bulk and not await self._limiter.test(self._bulk, "bulk", key):
+                await self._wait(self._bulk, "bulk", key)
+                continue
+            if await self._limiter.hit(self._all, "all", key):
+                if bulk:
+                    await self._limiter.hit(self._bulk, "bulk", key)
+                return
+            await self._wait(self._all, "all", key)
+
+    async def _wait(self, item: RateLimitItem, *identifiers: str) -> None:
+        stats = await self._limiter.get_window_stats(item, *identifiers)
+        await asyncio.sleep(min(1.0, max(0.005, stats.reset_time - time.time())))

@@ -1,0 +1,176 @@
+"""Twilio payloads to and from the hub: inbound messages, TwiML replies, status callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.contract import Attachment, Channel, InboundMessage
+from core.db import utcnow
+from core.outbox.enums import OutboxStatus
+from core.outbox.models import OutboxMessage
+from core.tickets import service as tickets_service
+from core.tickets.enums import EventKind
+from sms.models import SmsStatusEvent
+
+MAX_BODY = 1600  # Twilio's own limit for one message, all parts together
+MAX_MEDIA = 10
+
+# Later statuses outrank earlier ones; a late callback never moves a message back.
+STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "delivered": 5,
+    "read": 6,
+}
+OUTBOX_STATUS = {
+    "delivered": OutboxStatus.DELIVERED,
+    "read": OutboxStatus.DELIVERED,
+    "undelivered": OutboxStatus.UNDELIVERED,
+    "failed": OutboxStatus.FAILED,
+    "canceled": OutboxStatus.FAILED,
+}
+# Delivery errors where a later retry can succeed: queue overflow, a handset that is
+# off or out of coverage, an unknown carrier error, carrier congestion.
+RETRYABLE_DELIVERY_ERRORS = frozenset({"30001", "30003", "30008", "30017"})
+
+
+class BadPayload(ValueError):
+    """A webhook payload that is not what Twilio sends."""
+
+
+def inbound_message(form: Mapping[str, str], *, received_at: datetime) -> InboundMessage:
+    """Returns the InboundMessage for a Twilio inbound-SMS webhook payload."""
+    sid, sender = form.get("MessageSid", "").strip(), form.get("From", "").strip()
+    if not sid or not sender:
+        raise BadPayload("MessageSid and From are required")
+    body = form.get("Body", "")
+    if len(body) > MAX_BODY:
+        raise BadPayload(f"Body longer than {MAX_BODY} characters")
+    try:
+        media = int(form.get("NumMedia", "0") or 0)
+    except ValueError as exc:
+        raise BadPayload("NumMedia must be a number") from exc
+    if not 0 <= media <= MAX_MEDIA:
+        raise BadPayload(f"NumMedia must be 0 to {MAX_MEDIA}")
+    attachments = []
+    for index in range(media):
+        url = form.get(f"MediaUrl{index}", "")
+        if not url.startswith("https://"):
+            raise BadPayload(f"MediaUrl{index} is missing or not https")
+        attachments.append(Attachment(url=url, content_type=form.get(f"MediaContentType{index}")))
+    return InboundMessage(
+        channel=Channel.SMS,
+        sender_address=sender,
+        text=body,
+        provider_message_id=sid,
+        received_at=received_at,
+        attachments=attachments,
+        raw=dict(form),
+    )
+
+
+def twiml(replies: list[tuple[int, str]], status_url: str) -> str:
+    """Returns TwiML answering with ``replies`` (outbox id, text), each reporting its status."""
+    response = MessagingResponse()
+    for outbox_id, text in replies:
+        # The outbox id in the action URL ties Twilio's status report to our row.
+        response.message(text, action=f"{status_url}?outbox={outbox_id}", method="POST")
+    return str(response)
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    applied: bool
+    outbox_id: int | None = None
+    retry_in: float | None = None
+
+
+async def apply_status(
+    *,
+    db_session: AsyncSession,
+    message_sid: str,
+    status: str,
+    error_code: str | None,
+    outbox_hint: int | None,
+    max_attempts: int,
+    retry_delay: float,
+) -> StatusOutcome:
+    """Records a delivery status callback once and moves the outbox row forward only."""
+    status = status.lower()
+    if status not in STATUS_RANK:
+        raise BadPayload(f"unknown MessageStatus {status!r}")
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    recorded = await db_session.scalar(
+        dialect.insert(SmsStatusEvent)
+        .values(message_sid=message_sid, status=status, error_code=error_code, received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["message_sid", "status"])
+        .returning(SmsStatusEvent.id)
+    )
+    if recorded is None:
+        return StatusOutcome(applied=False)
+    row = None
+    if outbox_hint is not None:
+        row = await db_session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.id == outbox_hint, OutboxMessage.channel == Channel.SMS
+            )
+        )
+        if row is not None and row.provider_message_id not in (None, message_sid):
+            row = None  # the hint points at a row already tied to another message
+    if row is None:
+        row = await db_session.scalar(
+            select(OutboxMessage).where(OutboxMessage.provider_message_id == message_sid)
+        )
+    if row is None:
+        return StatusOutcome(applied=False)
+    current = STATUS_RANK.get(row.provider_status or "", 0)
+    if STATUS_RANK[status] <= current:
+        return StatusOutcome(applied=False, outbox_id=row.id)
+
+    values: dict[str, object] = {
+        "provider_status": status,
+        "provider_message_id": message_sid,
+        "status": OUTBOX_STATUS.get(status, OutboxStatus.SENT),
+    }
+    if status in ("sent", "delivered") and row.sent_at is None:
+        values["sent_at"] = utcnow()
+    failed = status in ("undelivered", "failed")
+    retry_in = None
+    if failed:
+        values["error_code"] = error_code
+        values["last_error"] = f"{status} ({error_code or 'no code'})"
+        if error_code in RETRYABLE_DELIVERY_ERRORS and row.attempts < max_attempts:
+            retry_in = retry_delay * 2**row.attempts
+            values.update(
+                status=OutboxStatus.PENDING,
+                provider_message_id=None,
+                provider_status=None,
+                next_attempt_at=utcnow() + timedelta(seconds=retry_in + 60),
+            )
+    await db_session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+    )
+    if failed and row.ticket_id is not None:
+        tickets_service.add_event(
+            db_session=db_session,
+            ticket_id=row.ticket_id,
+            kind=EventKind.DELIVERY,
+            actor="system",
+            outbox_id=row.id,
+            status="retrying" if retry_in else status,
+            code=error_code,
+        )
+    return StatusOutcome(applied=True, outbox_id=row.id, retry_in=retry_in)
