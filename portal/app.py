@@ -16,12 +16,14 @@ from channels.registry import SenderRegistry
 from core.auth.views import router as session_router
 from core.config import Settings, get_settings
 from core.jobs.tasks import running_workers
+from core.notices.views import router as notices_router
 from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
 from portal.health import router as health_router
 from portal.simulator.views import router as simulator_router
+from sms.views import router as sms_router
 
 logger = logging.getLogger("hub.portal")
 
@@ -87,10 +89,17 @@ def create_app(
         max_age=12 * 3600,
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (tickets_router, residents_router, routing_router, session_router):
+    for router in (
+        tickets_router,
+        residents_router,
+        routing_router,
+        session_router,
+        notices_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(sms_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.simulator_on:
         app.include_router(simulator_router)

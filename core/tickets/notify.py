@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.templates import render
+from core.notices import service as notices_service
+from core.notices.enums import Topic
 from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxKind
 from core.outbox.models import OutboxMessage
@@ -18,6 +20,10 @@ async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMe
         return None
     contact = await db_session.get(Contact, ticket.contact_id)
     if contact is None:
+        return None
+    if await notices_service.is_unsubscribed(
+        db_session=db_session, contact_id=contact.id, topic=Topic.TICKET_STATUS
+    ):
         return None
     language = contact.language or ticket.language
     text = render(
