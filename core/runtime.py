@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -52,7 +53,8 @@ class Hub:
         """
         queue = self.bulk_queue if bulk else self.queue
         scheduled = int(time.time() + delay) if delay else 0
-        for outbox_id in outbox_ids:
+
+        async def enqueue(outbox_id: int) -> None:
             try:
                 await queue.enqueue(
                     "deliver_outbox",
@@ -66,6 +68,11 @@ class Hub:
                 )
             except Exception:
                 logger.exception("could not enqueue outbox %s; the sweep will retry", outbox_id)
+
+        ids = list(outbox_ids)
+        # A blast is thousands of rows: enqueue a hundred at a time rather than one by one.
+        for start in range(0, len(ids), 100):
+            await asyncio.gather(*(enqueue(i) for i in ids[start : start + 100]))
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Publishes a live update; live views are a convenience, so failures only log."""

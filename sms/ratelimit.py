@@ -39,14 +39,11 @@ class SendingRate:
 
     async def acquire(self, key: str, *, bulk: bool) -> None:
         """Waits until one message may go out on ``key``."""
-        while True:
-            if bulk and not await self._limiter.test(self._bulk, "bulk", key):
-                await self._wait(self._bulk, "bulk", key)
-                continue
-            if await self._limiter.hit(self._all, "all", key):
-                if bulk:
-                    await self._limiter.hit(self._bulk, "bulk", key)
-                return
+        # Bulk takes its own, smaller allowance first (hit is atomic, so many workers never
+        # overshoot it), then waits for a slot in the overall rate like everyone else.
+        while bulk and not await self._limiter.hit(self._bulk, "bulk", key):
+            await self._wait(self._bulk, "bulk", key)
+        while not await self._limiter.hit(self._all, "all", key):
             await self._wait(self._all, "all", key)
 
     async def _wait(self, item: RateLimitItem, *identifiers: str) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,8 +24,7 @@ from channels.segments import count_segments
 from core.db import utcnow
 from core.notices.enums import Audience, NoticeStatus, Topic
 from core.notices.models import Notice, Subscription
-from core.outbox import service as outbox_service
-from core.outbox.enums import OutboxKind
+from core.outbox.enums import OutboxKind, OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.residents.enums import ContactKind
 from core.residents.models import Contact
@@ -158,21 +168,33 @@ async def fan_out(*, db_session: AsyncSession, notice_id: int) -> list[int]:
     )
     if claimed is None:
         return []
-    ids: list[int] = []
-    contacts = list(await db_session.scalars(recipients_query(claimed)))
-    for contact in contacts:
+    now = utcnow()
+    rows = []
+    for contact in await db_session.scalars(recipients_query(claimed)):
         language = contact.language if contact.language in claimed.texts else "en"
-        row = await outbox_service.create(
-            db_session=db_session,
-            kind=OutboxKind.NOTICE,
-            channel=claimed.channel,
-            address=contact.value,
-            language=language,
-            text=claimed.texts[language],
-            resident_id=contact.resident_id,
-            notice_id=claimed.id,
+        text = claimed.texts[language]
+        rows.append(
+            {
+                "kind": OutboxKind.NOTICE,
+                "channel": claimed.channel,
+                "address": contact.value,
+                "language": language,
+                "text": text,
+                "resident_id": contact.resident_id,
+                "notice_id": claimed.id,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "segments": count_segments(text).parts,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
         )
-        ids.append(row.id)
+    # One multi-row INSERT per thousand recipients instead of a round trip each.
+    ids = (
+        list(await db_session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), rows))
+        if rows
+        else []
+    )
     claimed.status = NoticeStatus.SENT
     claimed.recipients = len(ids)
     return ids
