@@ -23,6 +23,7 @@ from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
 from portal.health import router as health_router
 from portal.simulator.views import router as simulator_router
+from portal.subscriptions.views import router as subscriptions_router
 from sms.views import router as sms_router
 
 logger = logging.getLogger("hub.portal")
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(sms_router)
+    app.include_router(subscriptions_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.simulator_on:
         app.include_router(simulator_router)

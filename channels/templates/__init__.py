@@ -34,6 +34,7 @@ NOTICES = (
     "opted_in",
     "subscribed",
     "unsubscribed",
+    "otp_code",
 )
 
 

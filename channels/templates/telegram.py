@@ -49,3 +49,11 @@ def subscribed(language: str, *, topic: str, **_values: object) -> str:
 
 def unsubscribed(language: str, *, topic: str, **_values: object) -> str:
     return gettext(language, "Unsubscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
+
+
+def otp_code(language: str, *, code: str, **_values: object) -> str:
+    return gettext(
+        language,
+        "Your code: {code}. It is valid for 10 minutes. Do not tell it to anyone.",
+        code=code,
+    )

@@ -70,7 +70,13 @@ def test_catalogs_translate_every_message_into_russian_and_chinese() -> None:
 def test_every_notice_renders_on_every_channel_in_every_language(
     channel: str, language: str
 ) -> None:
-    values = {"number": "0042172", "status": "resolved", "category": "X", "topic": "outages"}
+    values = {
+        "number": "0042172",
+        "status": "resolved",
+        "category": "X",
+        "topic": "outages",
+        "code": "123456",
+    }
     for notice in NOTICES:
         text = render(channel, notice, language, **values)
         assert text and "{" not in text

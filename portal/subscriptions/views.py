@@ -1,0 +1,171 @@
+"""Residents choose their notice topics on the web, after an SMS code proves the phone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from channels.contract import Channel
+from channels.templates import render
+from core.db import transaction
+from core.notices import service as notices_service
+from core.notices.enums import Topic
+from core.notices.models import Subscription
+from core.outbox import service as outbox_service
+from core.outbox.enums import OutboxKind
+from core.residents import service as residents_service
+from core.residents import verification
+from core.residents.enums import ContactKind
+from portal.deps import HubDep, check_csrf, csrf_token
+from portal.i18n import TEMPLATES, page_language, translator
+
+router = APIRouter(prefix="/subscriptions", include_in_schema=False)
+
+# Topics a resident chooses here; ticket status notices are on unless turned off.
+TOPICS = (Topic.OUTAGES, Topic.TICKET_STATUS, Topic.VOTES, Topic.BILLING)
+DEFAULT_ON = frozenset({Topic.TICKET_STATUS})
+
+
+async def _page(
+    request: Request,
+    hub: HubDep,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    language = page_language(request)
+    phone = request.session.get("verified_phone")
+    chosen: dict[str, bool] = {}
+    if phone:
+        async with hub.session_factory() as session:
+            contact = await residents_service.get_contact(
+                db_session=session, kind=ContactKind.PHONE, value=phone
+            )
+            if contact is not None:
+                rows = await session.scalars(
+                    select(Subscription).where(Subscription.contact_id == contact.id)
+                )
+                chosen = {row.topic: row.active for row in rows}
+    return TEMPLATES.TemplateResponse(
+        request,
+        "subscriptions/index.html",
+        {
+            "_": translator(language),
+            "lang": language,
+            "csrf": csrf_token(request),
+            "stage": "topics"
+            if phone
+            else ("code" if "verification" in request.session else "phone"),
+            "phone_tail": phone[-4:] if phone else "",
+            "topics": [(t.value, chosen.get(t, t in DEFAULT_ON)) for t in TOPICS],
+            "error": error,
+            "notice": notice,
+        },
+        status_code=code,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def subscriptions_page(request: Request, hub: HubDep) -> HTMLResponse:
+    """Shows the phone form, the code form, or the topics, depending on the step."""
+    return await _page(request, hub)
+
+
+@router.post("/phone", response_class=HTMLResponse)
+async def send_code(
+    request: Request,
+    hub: HubDep,
+    phone: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Sends a one-time code to the phone by SMS."""
+    check_csrf(request, csrf)
+    language = page_language(request)
+    _ = translator(language)
+    try:
+        e164 = residents_service.normalise_phone(phone[:40], hub.settings.phone_region)
+    except residents_service.InvalidAddress:
+        return await _page(
+            request, hub, code=422, error=_("Enter a phone number, e.g. +7 900 123-45-67.")
+        )
+    try:
+        async with transaction(hub.session_factory) as session:
+            started, code = await verification.start(db_session=session, phone=e164)
+            row = await outbox_service.create(
+                db_session=session,
+                kind=OutboxKind.REPLY,
+                channel=Channel.SMS,
+                address=e164,
+                language=language,
+                text=render(Channel.SMS, "otp_code", language, code=code),
+            )
+    except verification.TooManyCodes:
+        return await _page(
+            request,
+            hub,
+            code=429,
+            error=_("Too many codes for this number. Try again in 15 minutes."),
+        )
+    await hub.enqueue_deliveries([row.id])
+    request.session["verification"] = started.id
+    return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/code", response_class=HTMLResponse)
+async def check_code(
+    request: Request,
+    hub: HubDep,
+    code: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Checks the code; on success this browser may manage that phone's topics."""
+    check_csrf(request, csrf)
+    _ = translator(page_language(request))
+    started = request.session.get("verification")
+    if not isinstance(started, int):
+        return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
+    async with transaction(hub.session_factory) as session:
+        phone = await verification.check(
+            db_session=session, verification_id=started, code=code[:12]
+        )
+    if phone is None:
+        return await _page(request, hub, code=422, error=_("The code is wrong or has expired."))
+    request.session.pop("verification", None)
+    request.session["verified_phone"] = phone
+    return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/topics", response_class=HTMLResponse)
+async def save_topics(request: Request, hub: HubDep) -> Response:
+    """Saves the chosen topics for the verified phone."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    phone = request.session.get("verified_phone")
+    if not phone:
+        return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
+    wanted = {str(value) for value in form.getlist("topic")}
+    language = page_language(request)
+    async with transaction(hub.session_factory) as session:
+        contact, _created = await residents_service.get_or_create_contact(
+            db_session=session, kind=ContactKind.PHONE, value=str(phone), language=language
+        )
+        contact.verified = True
+        for topic in TOPICS:
+            await notices_service.set_subscription(
+                db_session=session, contact_id=contact.id, topic=topic, active=topic in wanted
+            )
+    _ = translator(language)
+    return await _page(request, hub, notice=_("Saved."))
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    """Forgets the verified phone in this browser."""
+    check_csrf(request, csrf)
+    request.session.pop("verified_phone", None)
+    request.session.pop("verification", None)
+    return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)

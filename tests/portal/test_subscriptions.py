@@ -1,0 +1,96 @@
+"""A resident proves their phone with an SMS code and chooses their notice topics."""
+
+import re
+
+import httpx
+from sqlalchemy import select
+
+from core.notices.models import Subscription
+from core.outbox.models import OutboxMessage
+from core.residents.models import Contact
+from core.runtime import Hub
+
+PHONE = "+79001000001"
+
+
+async def csrf(client: httpx.AsyncClient, lang: str = "en") -> str:
+    page = await client.get("/subscriptions", params={"lang": lang})
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+async def last_sms(hub: Hub) -> str:
+    async with hub.session_factory() as session:
+        row = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+    assert row is not None and row.address == PHONE and row.channel == "sms"
+    return row.text
+
+
+async def test_prove_the_phone_then_choose_topics(client: httpx.AsyncClient, hub: Hub) -> None:
+    token = await csrf(client, "ru")
+    sent = await client.post(
+        "/subscriptions/phone", data={"phone": "8 900 100-00-01", "csrf": token}
+    )
+    assert sent.status_code == 303
+    sms = await last_sms(hub)
+    assert sms.startswith("Ваш код:")
+    code = re.search(r"\d{6}", sms)
+    assert code
+
+    wrong = await client.post("/subscriptions/code", data={"code": "000000", "csrf": token})
+    assert wrong.status_code == 422 and "Код неверный" in wrong.text
+    right = await client.post("/subscriptions/code", data={"code": code.group(), "csrf": token})
+    assert right.status_code == 303
+    page = await client.get("/subscriptions")
+    assert "0001" in page.text and PHONE not in page.text  # only the last digits are shown
+
+    saved = await client.post(
+        "/subscriptions/topics", data={"topic": ["outages", "votes"], "csrf": token}
+    )
+    assert saved.status_code == 200 and "Сохранено" in saved.text
+    async with hub.session_factory() as session:
+        contact = await session.scalar(select(Contact).where(Contact.value == PHONE))
+        assert contact is not None and contact.verified
+        chosen = dict(
+            (
+                await session.execute(
+                    select(Subscription.topic, Subscription.active).where(
+                        Subscription.contact_id == contact.id
+                    )
+                )
+            ).all()
+        )
+    assert chosen == {"outages": True, "votes": True, "ticket_status": False, "billing": False}
+
+
+async def test_codes_are_limited_and_single_use(client: httpx.AsyncClient, hub: Hub) -> None:
+    token = await csrf(client)
+    for _ in range(3):
+        assert (
+            await client.post("/subscriptions/phone", data={"phone": PHONE, "csrf": token})
+        ).status_code == 303
+    fourth = await client.post("/subscriptions/phone", data={"phone": PHONE, "csrf": token})
+    assert fourth.status_code == 429 and "Too many codes" in fourth.text
+
+    code = re.search(r"\d{6}", await last_sms(hub))
+    assert code
+    for _ in range(5):
+        await client.post("/subscriptions/code", data={"code": "999999", "csrf": token})
+    locked = await client.post("/subscriptions/code", data={"code": code.group(), "csrf": token})
+    assert locked.status_code == 422  # five wrong tries use the code up
+
+
+async def test_the_forms_need_their_csrf_token_and_a_real_phone(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    assert (
+        await client.post("/subscriptions/phone", data={"phone": PHONE, "csrf": "forged"})
+    ).status_code == 403
+    token = await csrf(client)
+    bad = await client.post("/subscriptions/phone", data={"phone": "nope", "csrf": token})
+    assert bad.status_code == 422 and "Enter a phone number" in bad.text
+    # Without a proven phone, saving topics changes nothing.
+    await client.post("/subscriptions/topics", data={"topic": ["outages"], "csrf": token})
+    async with hub.session_factory() as session:
+        assert await session.scalar(select(Subscription)) is None
