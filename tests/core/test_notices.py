@@ -166,3 +166,26 @@ async def test_status_notices_respect_unsubscribing_but_replies_still_go(
     )
     kinds = [r.kind for r in await rows(hub) if r.address == "+79005550177"]
     assert kinds == ["reply", "reply"]  # the ticket's reply and the unsubscribe confirmation
+
+
+async def test_with_the_strict_setting_an_opted_out_resident_gets_no_status_notice(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    headers = await admin(hub)
+    opened = await intake.receive(hub=hub, message=inbound("Lift broken", sender="+79005550178"))
+    await intake.receive(hub=hub, message=inbound("STOP", sender="+79005550178"))
+    await client.post(
+        f"/api/v1/tickets/{opened.ticket_number}/status",
+        json={"status": "in_progress"},
+        headers=headers,
+    )
+    notice = next(r for r in await rows(hub) if r.kind == "notice")
+    outcome = await outbox_service.deliver(
+        session_factory=hub.session_factory,
+        senders=hub.senders,
+        outbox_id=notice.id,
+        max_attempts=3,
+        lease_seconds=60,
+        replies_after_opt_out=False,
+    )
+    assert outcome.status == OutboxStatus.SUPPRESSED
