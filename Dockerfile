@@ -11,6 +11,7 @@ COPY pyproject.toml README.md babel.cfg ./
 COPY core ./core
 COPY channels ./channels
 COPY portal ./portal
+COPY sms ./sms
 RUN pip install --no-deps . && useradd --system --uid 10001 hub
 USER hub
 
