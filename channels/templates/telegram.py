@@ -1,5 +1,12 @@
 """Telegram wording: a chat, so a little more detail and a line break are fine."""
 
+from channels.templates.common import (
+    opted_in,
+    opted_out,
+    otp_code,
+    subscribed,
+    unsubscribed,
+)
 from core.i18n import gettext
 
 
@@ -35,25 +42,4 @@ def status_unknown(language: str, *, number: str, **_values: object) -> str:
     return gettext(language, "We found no request {number} from you.", number=number)
 
 
-def opted_out(language: str, **_values: object) -> str:
-    return gettext(language, "You will get no more notices. Reply START to get them again.")
-
-
-def opted_in(language: str, **_values: object) -> str:
-    return gettext(language, "Notices are on again. Reply STOP to turn them off.")
-
-
-def subscribed(language: str, *, topic: str, **_values: object) -> str:
-    return gettext(language, "Subscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
-
-
-def unsubscribed(language: str, *, topic: str, **_values: object) -> str:
-    return gettext(language, "Unsubscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
-
-
-def otp_code(language: str, *, code: str, **_values: object) -> str:
-    return gettext(
-        language,
-        "Your code: {code}. It is valid for 10 minutes. Do not tell it to anyone.",
-        code=code,
-    )
+__all__ = ["opted_in", "opted_out", "otp_code", "subscribed", "unsubscribed"]

@@ -1,5 +1,6 @@
 """Spoken wording for the IVR: numbers are read digit by digit so they can be written down."""
 
+from channels.templates.common import opted_in, opted_out, subscribed, unsubscribed
 from core.i18n import gettext
 
 
@@ -41,25 +42,12 @@ def status_unknown(language: str, *, number: str, **_values: object) -> str:
     )
 
 
-def opted_out(language: str, **_values: object) -> str:
-    return gettext(language, "You will get no more notices. Reply START to get them again.")
-
-
-def opted_in(language: str, **_values: object) -> str:
-    return gettext(language, "Notices are on again. Reply STOP to turn them off.")
-
-
-def subscribed(language: str, *, topic: str, **_values: object) -> str:
-    return gettext(language, "Subscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
-
-
-def unsubscribed(language: str, *, topic: str, **_values: object) -> str:
-    return gettext(language, "Unsubscribed: {topic}.", topic=gettext(language, f"topic:{topic}"))
-
-
 def otp_code(language: str, *, code: str, **_values: object) -> str:
     return gettext(
         language,
         "Your code: {code}. It is valid for 10 minutes. Do not tell it to anyone.",
-        code=code,
+        code=_spoken(code),
     )
+
+
+__all__ = ["opted_in", "opted_out", "subscribed", "unsubscribed"]
