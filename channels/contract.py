@@ -52,6 +52,8 @@ class InboundMessage(BaseModel):
     category_code: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, max_length=8)
     display_name: str | None = Field(default=None, max_length=200)
+    # Whether a message may join the sender's ticket opened a few minutes ago.
+    continue_recent: bool = True
     raw: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("received_at")
@@ -76,6 +78,8 @@ class Reply(BaseModel):
     language: str
     # Part of a notice to many: senders let replies to residents go first.
     bulk: bool = False
+    # The hub's own id for the message, for providers that echo it in status reports.
+    reference: str | None = None
 
 
 class SendResult(BaseModel):

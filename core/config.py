@@ -79,9 +79,14 @@ class Settings(BaseSettings):
 
     @property
     def simulator_on(self) -> bool:
-        """Whether /simulator is served: it makes tickets with no provider, so not by default
-        outside the embedded mode."""
-        return self.embedded if self.simulator_enabled is None else self.simulator_enabled
+        """Whether /simulator is served.
+
+        It makes tickets with no provider and shows what was sent to the numbers typed into
+        it, so by default only in the embedded mode and never once real SMS are configured.
+        """
+        if self.simulator_enabled is not None:
+            return self.simulator_enabled
+        return self.embedded and not self.twilio_account_sid
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

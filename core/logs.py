@@ -30,6 +30,11 @@ class PersonalDataFilter(logging.Filter):
                 return True
             record.args = None
         record.msg = mask_phones(str(record.msg))
+        if record.exc_info and not record.exc_text:
+            # Format the traceback now so it can be masked like the message.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_phones(record.exc_text)
         return True
 
 

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
@@ -16,6 +16,9 @@ from core.auth.service import Principal
 from core.runtime import Hub
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# A database id in a path: anything outside 32-bit range is a 422, not a database error.
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -119,3 +122,13 @@ HANDLING_ROLES = (
     Role.ADMIN,
 )
 ADMIN_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+async def require_city_admin(principal: PrincipalDep) -> Principal:
+    """Lets through only supervisors and admins whose scope is the whole city."""
+    if principal.role not in ADMIN_ROLES or principal.scope.kind != "city":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs a city-wide supervisor")
+    return principal
+
+
+CityAdminDep = Annotated[Principal, Depends(require_city_admin)]

@@ -48,6 +48,8 @@ class TwilioSender:
         self._service = settings.twilio_messaging_service_sid
         self._from = settings.twilio_from_number
         self._status_url = settings.public_url.rstrip("/") + "/sms/twilio/status"
+        # The outbox id rides in the callback URL: a status report can then find its row
+        # even if it arrives before the send's own result is committed.
         self._rate = rate
         self._rate_key = self._service or self._from or "default"
 
@@ -59,7 +61,14 @@ class TwilioSender:
         )
         try:
             message = await self._client.messages.create_async(
-                to=reply.address, body=reply.text, status_callback=self._status_url, **sender
+                to=reply.address,
+                body=reply.text,
+                status_callback=(
+                    f"{self._status_url}?outbox={reply.reference}"
+                    if reply.reference
+                    else self._status_url
+                ),
+                **sender,
             )
         except TwilioRestException as exc:
             code = exc.code

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.messaging_response import MessagingResponse
@@ -112,15 +112,6 @@ async def apply_status(
     status = status.lower()
     if status not in STATUS_RANK:
         raise BadPayload(f"unknown MessageStatus {status!r}")
-    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
-    recorded = await db_session.scalar(
-        dialect.insert(SmsStatusEvent)
-        .values(message_sid=message_sid, status=status, error_code=error_code, received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["message_sid", "status"])
-        .returning(SmsStatusEvent.id)
-    )
-    if recorded is None:
-        return StatusOutcome(applied=False)
     row = None
     if outbox_hint is not None:
         row = await db_session.scalar(
@@ -135,10 +126,24 @@ async def apply_status(
             select(OutboxMessage).where(OutboxMessage.provider_message_id == message_sid)
         )
     if row is None:
+        # Not ours (or not yet known): record nothing, so Twilio's retry can still apply it.
         return StatusOutcome(applied=False)
-    current = STATUS_RANK.get(row.provider_status or "", 0)
-    if STATUS_RANK[status] <= current:
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    recorded = await db_session.scalar(
+        dialect.insert(SmsStatusEvent)
+        .values(message_sid=message_sid, status=status, error_code=error_code, received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["message_sid", "status"])
+        .returning(SmsStatusEvent.id)
+    )
+    if recorded is None:
         return StatusOutcome(applied=False, outbox_id=row.id)
+    # Only over an earlier status: the condition is in the UPDATE itself, so two callbacks
+    # racing each other cannot let the lower one win.
+    earlier = [name for name, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    not_later = or_(
+        OutboxMessage.provider_status.is_(None),
+        OutboxMessage.provider_status.in_([*earlier, "inline"]),
+    )
 
     values: dict[str, object] = {
         "provider_status": status,
@@ -160,9 +165,14 @@ async def apply_status(
                 provider_status=None,
                 next_attempt_at=utcnow() + timedelta(seconds=retry_in + 60),
             )
-    await db_session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+    moved = await db_session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, not_later)
+        .values(**values)
+        .returning(OutboxMessage.id)
     )
+    if moved.first() is None:
+        return StatusOutcome(applied=False, outbox_id=row.id)
     if failed and row.ticket_id is not None:
         tickets_service.add_event(
             db_session=db_session,

@@ -27,4 +27,6 @@ class InboundRecord(Base):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     # processed | failed: a failed record keeps the raw message so nothing accepted is lost.
     status: Mapped[str] = mapped_column(String(16), default="processed")
+    # How many times processing failed; the periodic retry gives up after a few.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(500))

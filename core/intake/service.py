@@ -70,12 +70,7 @@ _RECORD_RAW = {
 }
 
 
-async def _record_raw(
-    session: AsyncSession,
-    message: InboundMessage,
-    status: str = "processed",
-    error: str | None = None,
-) -> int | None:
+async def _record_raw(session: AsyncSession, message: InboundMessage) -> int | None:
     """Inserts the raw message; returns its id, or None if this provider id was seen."""
     statement = _RECORD_RAW[session.get_bind().dialect.name]
     return await session.scalar(
@@ -88,10 +83,52 @@ async def _record_raw(
             "payload": message.model_dump(mode="json"),
             "received_at": message.received_at,
             "recorded_at": utcnow(),
-            "status": status,
-            "error": error,
+            "status": "processed",
+            "error": None,
+            "attempts": 0,
         },
     )
+
+
+async def _record_failure(session: AsyncSession, message: InboundMessage, error: str) -> None:
+    """Keeps the raw message as failed (new), or counts another failure (reprocessed)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(InboundRecord).values(
+        channel=message.channel,
+        provider_message_id=message.provider_message_id,
+        sender_address=message.sender_address,
+        text=message.text,
+        payload=message.model_dump(mode="json"),
+        received_at=message.received_at,
+        recorded_at=utcnow(),
+        status="failed",
+        error=error,
+        attempts=1,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "provider_message_id"],
+            set_={"attempts": InboundRecord.attempts + 1, "error": error},
+            where=InboundRecord.status == "failed",
+        )
+    )
+
+
+async def list_failed(
+    *, db_session: AsyncSession, max_attempts: int, limit: int = 100
+) -> list[InboundMessage]:
+    """Returns recently failed messages that may be tried again."""
+    records = await db_session.scalars(
+        select(InboundRecord)
+        .where(
+            InboundRecord.status == "failed",
+            InboundRecord.attempts < max_attempts,
+            InboundRecord.recorded_at >= utcnow() - timedelta(days=1),
+        )
+        .order_by(InboundRecord.id)
+        .limit(limit)
+    )
+    return [InboundMessage.model_validate(record.payload) for record in records]
 
 
 async def _reclaim_failed(session: AsyncSession, message: InboundMessage) -> int | None:
@@ -133,7 +170,9 @@ async def _process(
         language=guessed,
         display_name=message.display_name,
         now=now,
-        continuation_window=timedelta(minutes=settings.continuation_minutes),
+        continuation_window=timedelta(
+            minutes=settings.continuation_minutes if message.continue_recent else 0
+        ),
     )
     contact = context.contact
     language = _choose_language(message, contact, settings.default_language)
@@ -348,7 +387,7 @@ async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = Fal
             "intake failed for %s message from %s", message.channel, mask_address(address)
         )
         async with hub.session_factory() as session, session.begin():
-            await _record_raw(session, message, status="failed", error=repr(exc)[:500])
+            await _record_failure(session, message, repr(exc)[:500])
         raise IntakeFailed("the message was kept and will be processed on retry") from exc
 
     if result is None:

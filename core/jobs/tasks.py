@@ -12,6 +12,7 @@ from saq import CronJob, Worker
 from saq.types import Context, PartialTimersDict
 
 from core.db import transaction, utcnow
+from core.intake import service as intake_service
 from core.notices import service as notices_service
 from core.outbox import service as outbox_service
 from core.outbox.service import RetryDelivery
@@ -51,10 +52,33 @@ async def sweep_outbox(ctx: HubContext) -> int:
     """Re-enqueues outbox rows whose delivery job was lost."""
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
-        stranded = await outbox_service.list_stranded(db_session=session)
+        stranded = await outbox_service.list_stranded(
+            db_session=session, max_attempts=hub.settings.outbox_max_attempts
+        )
     await hub.enqueue_deliveries([i for i, bulk in stranded if not bulk])
     await hub.enqueue_deliveries([i for i, bulk in stranded if bulk], bulk=True)
     return len(stranded)
+
+
+MAX_INBOUND_ATTEMPTS = 5
+
+
+async def retry_failed_inbound(ctx: HubContext) -> int:
+    """Processes again messages that failed (a bug fixed, a database back): nothing accepted
+    is left unanswered because a provider did not retry."""
+    hub: Hub = ctx["hub"]
+    async with hub.session_factory() as session:
+        failed = await intake_service.list_failed(
+            db_session=session, max_attempts=MAX_INBOUND_ATTEMPTS
+        )
+    done = 0
+    for message in failed:
+        try:
+            await intake_service.receive(hub=hub, message=message)
+            done += 1
+        except (intake_service.IntakeFailed, intake_service.IntakeRejected):
+            logger.warning("inbound %s still fails", message.provider_message_id)
+    return done
 
 
 async def send_due_notices(ctx: HubContext) -> int:
@@ -111,6 +135,7 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
             CronJob(sweep_outbox, cron="* * * * *", unique=True, timeout=120),
             CronJob(escalate_overdue, cron="* * * * *", unique=True, timeout=120),
             CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
+            CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
         ],
         startup=startup,
         concurrency=concurrency,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -15,12 +16,31 @@ from core.notices.schemas import NoticeIn, NoticeOut, SubscriptionIn
 from core.residents import service as residents_service
 from core.residents.enums import ContactKind
 from core.territory.models import Building, District
-from portal.deps import ADMIN_ROLES, INTAKE_ROLES, HubDep, SessionDep, require_roles
+from portal.deps import ADMIN_ROLES, INTAKE_ROLES, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(tags=["notices"])
+logger = logging.getLogger("hub.notices")
 
 NoticeSenderDep = Annotated[Principal, Depends(require_roles(*ADMIN_ROLES))]
 IntakeDep = Annotated[Principal, Depends(require_roles(*INTAKE_ROLES))]
+
+
+def _allowed(principal: Principal, scope_kind: str, scope_id: int | None) -> bool:
+    """A city-wide sender addresses anyone; a district one only its own district."""
+    if principal.scope.kind == "city":
+        return True
+    return (
+        scope_kind == "district"
+        and principal.scope.kind == "district"
+        and principal.scope.id == scope_id
+    )
+
+
+async def _notice_in_scope(db_session: SessionDep, notice_id: int, principal: Principal) -> Notice:
+    notice = await db_session.get(Notice, notice_id)
+    if notice is None or not _allowed(principal, notice.scope_kind, notice.scope_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such notice")
+    return notice
 
 
 async def _view(db_session: SessionDep, notice: Notice) -> NoticeOut:
@@ -41,12 +61,7 @@ async def create_notice(
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown {body.scope} {body.scope_code!r}"
             )
-    # A district supervisor may only address their district (and buildings in it).
-    if principal.scope.kind != "city" and not (
-        body.scope == "district"
-        and principal.scope.kind == "district"
-        and principal.scope.id == scope_id
-    ):
+    if not _allowed(principal, body.scope, scope_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "outside your territory")
     try:
         notice = await notices_service.create_notice(
@@ -65,22 +80,30 @@ async def create_notice(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     await db_session.commit()
     if body.send_at is None:
-        await hub.queue.enqueue("send_notice", notice_id=notice.id, key=f"notice:{notice.id}")
+        try:
+            await hub.queue.enqueue("send_notice", notice_id=notice.id, key=f"notice:{notice.id}")
+        except Exception:
+            # Committed and due: the once-a-minute job sends it even if the queue is down.
+            logger.exception(
+                "could not enqueue notice %s; the periodic job will send it", notice.id
+            )
     return await _view(db_session, notice)
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut)
-async def get_notice(notice_id: int, db_session: SessionDep, _: NoticeSenderDep) -> NoticeOut:
+async def get_notice(
+    notice_id: DbId, db_session: SessionDep, principal: NoticeSenderDep
+) -> NoticeOut:
     """Returns a notice with its recipients and delivery counts."""
-    notice = await db_session.get(Notice, notice_id)
-    if notice is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such notice")
-    return await _view(db_session, notice)
+    return await _view(db_session, await _notice_in_scope(db_session, notice_id, principal))
 
 
 @router.post("/notices/{notice_id}/cancel", response_model=NoticeOut)
-async def cancel_notice(notice_id: int, db_session: SessionDep, _: NoticeSenderDep) -> NoticeOut:
+async def cancel_notice(
+    notice_id: DbId, db_session: SessionDep, principal: NoticeSenderDep
+) -> NoticeOut:
     """Cancels a notice that has not started sending."""
+    await _notice_in_scope(db_session, notice_id, principal)
     cancelled = await db_session.scalar(
         update(Notice)
         .where(Notice.id == notice_id, Notice.status == NoticeStatus.SCHEDULED)

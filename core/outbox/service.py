@@ -114,7 +114,11 @@ async def deliver(
     async with session_factory() as session, session.begin():
         claimed = await session.scalar(
             update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .where(
+                OutboxMessage.id == outbox_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.attempts < max_attempts,
+            )
             .values(
                 status=OutboxStatus.SENDING,
                 attempts=OutboxMessage.attempts + 1,
@@ -147,6 +151,7 @@ async def deliver(
         text=claimed.text,
         language=claimed.language,
         bulk=claimed.notice_id is not None,
+        reference=str(claimed.id),
     )
     try:
         sender = senders.get(claimed.channel)
@@ -171,12 +176,14 @@ async def deliver(
         return DeliveryOutcome(outbox_id, OutboxStatus.FAILED, claimed.attempts, str(exc))
 
     async with session_factory() as session, session.begin():
+        # Only from "sending": a status report that beat us here (delivered, failed) stays.
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.SENDING)
             .values(
                 status=OutboxStatus.SENT,
                 provider_message_id=result.provider_message_id,
+                provider_status=result.status,
                 sent_at=utcnow(),
                 last_error=None,
                 error_code=None,
@@ -243,13 +250,26 @@ async def _record_failure(
             )
 
 
-async def list_stranded(*, db_session: AsyncSession, limit: int = 500) -> list[tuple[int, bool]]:
+async def list_stranded(
+    *, db_session: AsyncSession, max_attempts: int, limit: int = 500
+) -> list[tuple[int, bool]]:
     """Returns (id, bulk) of rows whose delivery job was lost: pending or sending too long.
 
     A job can vanish if the queue's storage is wiped or a web process dies between commit
     and enqueue; the periodic sweep hands these rows to the queue again.
     """
     now = utcnow()
+    # A row that used up its attempts (its worker kept dying mid-send) fails for good,
+    # visibly, instead of going round forever.
+    await db_session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.SENDING, OutboxStatus.PENDING]),
+            OutboxMessage.next_attempt_at < now,
+            OutboxMessage.attempts >= max_attempts,
+        )
+        .values(status=OutboxStatus.FAILED, last_error="gave up after the last attempt")
+    )
     stale_sending = await db_session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at < now)

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
@@ -58,16 +58,20 @@ async def start(*, db_session: AsyncSession, phone: str) -> tuple[PhoneVerificat
 
 async def check(*, db_session: AsyncSession, verification_id: int, code: str) -> str | None:
     """Returns the phone if ``code`` is right, unused, in time and within the attempts."""
-    verification = await db_session.get(PhoneVerification, verification_id)
-    if (
-        verification is None
-        or verification.verified_at is not None
-        or verification.expires_at < utcnow()
-        or verification.attempts >= MAX_ATTEMPTS
-    ):
-        return None
-    verification.attempts += 1
-    if not _matches(code.strip(), verification.code_hash):
+    # Counting the try in the same statement that checks the limit: parallel guesses
+    # cannot get more than MAX_ATTEMPTS tries between them.
+    verification = await db_session.scalar(
+        update(PhoneVerification)
+        .where(
+            PhoneVerification.id == verification_id,
+            PhoneVerification.verified_at.is_(None),
+            PhoneVerification.expires_at >= utcnow(),
+            PhoneVerification.attempts < MAX_ATTEMPTS,
+        )
+        .values(attempts=PhoneVerification.attempts + 1)
+        .returning(PhoneVerification)
+    )
+    if verification is None or not _matches(code.strip(), verification.code_hash):
         return None
     verification.verified_at = utcnow()
     return verification.phone

@@ -14,7 +14,7 @@ from core.residents.enums import ContactKind
 from core.residents.models import Contact
 from core.residents.schemas import ContactOut, ResidentOut, ResidentSearch, TicketBrief
 from core.tickets.models import Ticket
-from portal.deps import STAFF_ROLES, HubDep, SessionDep, require_roles
+from portal.deps import STAFF_ROLES, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -58,7 +58,7 @@ async def _resident_view(
 
 @router.get("/{resident_id}", response_model=ResidentOut)
 async def get_resident(
-    resident_id: int, db_session: SessionDep, principal: StaffDep
+    resident_id: DbId, db_session: SessionDep, principal: StaffDep
 ) -> ResidentOut:
     """Returns a resident with their contacts and recent tickets."""
     return await _resident_view(db_session, resident_id, principal)

@@ -11,11 +11,10 @@ from core.auth.service import Principal
 from core.routing import service as routing_service
 from core.routing.models import Category, Department, RoutingRule
 from core.routing.schemas import CategoryOut, DepartmentOut, RoutingRuleIn, RoutingRuleOut
-from portal.deps import ADMIN_ROLES, STAFF_ROLES, HubDep, SessionDep, require_roles
+from portal.deps import STAFF_ROLES, CityAdminDep, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(tags=["routing"])
 
-AdminDep = Annotated[Principal, Depends(require_roles(*ADMIN_ROLES))]
 StaffDep = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
 
 
@@ -27,7 +26,7 @@ async def list_rules(db_session: SessionDep, _: StaffDep) -> list[RoutingRule]:
 
 @router.post("/routing-rules", response_model=RoutingRuleOut, status_code=201)
 async def create_rule(
-    body: RoutingRuleIn, hub: HubDep, db_session: SessionDep, _: AdminDep
+    body: RoutingRuleIn, hub: HubDep, db_session: SessionDep, _: CityAdminDep
 ) -> RoutingRule:
     """Adds a routing rule; it applies to messages from the next cache refresh on."""
     try:
@@ -41,7 +40,7 @@ async def create_rule(
 
 @router.put("/routing-rules/{rule_id}", response_model=RoutingRuleOut)
 async def update_rule(
-    rule_id: int, body: RoutingRuleIn, hub: HubDep, db_session: SessionDep, _: AdminDep
+    rule_id: DbId, body: RoutingRuleIn, hub: HubDep, db_session: SessionDep, _: CityAdminDep
 ) -> RoutingRule:
     """Replaces a routing rule."""
     rule = await db_session.get(RoutingRule, rule_id)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+# Ids are 32-bit integers in the database; a longer number cannot be a ticket.
+MAX_ID = 2**31 - 1
+
 
 def _luhn_digit(digits: str) -> int:
     total = 0
@@ -31,6 +34,6 @@ def parse_public_number(text: str) -> int | None:
     if not digits.isascii() or not digits.isdigit() or len(digits) < 7 or len(digits) > 19:
         return None
     body, check = digits[:-1], int(digits[-1])
-    if _luhn_digit(body) != check:
+    if _luhn_digit(body) != check or int(body) > MAX_ID:
         return None
     return int(body)

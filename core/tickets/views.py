@@ -12,6 +12,7 @@ from channels.contract import Channel, InboundMessage
 from core.auth.service import Principal
 from core.db import utcnow
 from core.intake import service as intake_service
+from core.intake.intents import read_command
 from core.runtime import TOPIC_TICKETS
 from core.tickets import service as tickets_service
 from core.tickets.enums import TicketKind, TicketStatus
@@ -59,6 +60,11 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TicketCreated:
     """Takes a request on a resident's behalf; it goes through intake like any message."""
+    if read_command(body.text) is not None:
+        # Refused before intake: STOP or STATUS typed into a request form must not act.
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the text is a command, not a request"
+        )
     key = idempotency_key or uuid.uuid4().hex
     message = InboundMessage(
         channel=body.channel,
@@ -71,6 +77,9 @@ async def create_ticket(
         address_text=body.address,
         location=body.location,
         display_name=body.display_name,
+        # Staff take each request as its own ticket; joining it to the resident's ticket
+        # of a few minutes ago is for residents writing in several pieces.
+        continue_recent=False,
         raw={"taken_by": principal.actor},
     )
     try:

@@ -24,9 +24,10 @@ from portal.i18n import TEMPLATES, page_language, translator
 
 router = APIRouter(prefix="/subscriptions", include_in_schema=False)
 
-# Topics a resident chooses here; ticket status notices are on unless turned off.
+# Topics a resident chooses here. Outages in their building and the status of their own
+# requests reach them unless turned off; votes and billing reminders only if turned on.
 TOPICS = (Topic.OUTAGES, Topic.TICKET_STATUS, Topic.VOTES, Topic.BILLING)
-DEFAULT_ON = frozenset({Topic.TICKET_STATUS})
+DEFAULT_ON = frozenset({Topic.OUTAGES, Topic.TICKET_STATUS})
 
 
 async def _page(
@@ -154,10 +155,21 @@ async def save_topics(request: Request, hub: HubDep) -> Response:
             db_session=session, kind=ContactKind.PHONE, value=str(phone), language=language
         )
         contact.verified = True
-        for topic in TOPICS:
-            await notices_service.set_subscription(
-                db_session=session, contact_id=contact.id, topic=topic, active=topic in wanted
+        current = {
+            row.topic: row.active
+            for row in await session.scalars(
+                select(Subscription).where(Subscription.contact_id == contact.id)
             )
+        }
+        # Only what the person changed is written: an untouched default stays a default.
+        for topic in TOPICS:
+            if (topic in wanted) != current.get(topic, topic in DEFAULT_ON):
+                await notices_service.set_subscription(
+                    db_session=session,
+                    contact_id=contact.id,
+                    topic=topic,
+                    active=topic in wanted,
+                )
     _ = translator(language)
     return await _page(request, hub, notice=_("Saved."))
 

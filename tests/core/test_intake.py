@@ -217,3 +217,26 @@ async def test_a_failing_back_office_keeps_the_raw_message_and_a_retry_processes
 
     assert not retried.duplicate and retried.ticket_number is not None
     assert retried.inbound_id == record.id
+
+
+async def test_the_periodic_retry_processes_messages_that_failed(hub: Hub) -> None:
+    from core.intake.triage import open_ticket
+    from core.jobs.tasks import retry_failed_inbound
+
+    async def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("back office down")
+
+    register("general", broken)
+    try:
+        with pytest.raises(intake.IntakeFailed):
+            await intake.receive(hub=hub, message=inbound("Bench broken", provider_id="SM-r"))
+        assert await retry_failed_inbound({"hub": hub}) == 0  # still down: counted, kept
+    finally:
+        register("general", open_ticket)
+    assert await retry_failed_inbound({"hub": hub}) == 1
+    async with hub.session_factory() as session:
+        record = await session.scalar(
+            select(InboundRecord).where(InboundRecord.provider_message_id == "SM-r")
+        )
+    assert record is not None and record.status == "processed" and record.attempts == 2
+    assert await retry_failed_inbound({"hub": hub}) == 0

@@ -198,3 +198,26 @@ async def test_the_sweep_re_enqueues_rows_whose_job_was_lost(
     for outbox_id in (row.id, stuck.id):
         job = await hub.queue.job(f"outbox:{outbox_id}")
         assert job is not None and job.kwargs == {"outbox_id": outbox_id}
+
+
+async def test_the_sweep_gives_up_on_a_row_that_used_its_attempts(hub: Hub) -> None:
+    async with transaction(hub.session_factory) as session:
+        row = await outbox_service.create(
+            db_session=session,
+            kind="reply",
+            channel="sms",
+            address="+79005550101",
+            language="en",
+            text="hello",
+        )
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(
+                status=OutboxStatus.SENDING, attempts=6, next_attempt_at=utcnow().replace(year=2025)
+            )
+        )
+    assert await sweep_outbox({"hub": hub}) == 0
+    async with hub.session_factory() as session:
+        after = await session.get(OutboxMessage, row.id)
+    assert after is not None and after.status == OutboxStatus.FAILED

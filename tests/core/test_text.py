@@ -87,3 +87,21 @@ def test_every_notice_renders_on_every_channel_in_every_language(
 def test_status_words_are_translated_not_shown_as_codes() -> None:
     assert gettext("ru", "status:resolved") == "решена"
     assert "status:" not in render("sms", "ticket_status", "zh", number="1", status="closed")
+
+
+def test_tracebacks_in_logs_are_masked_too() -> None:
+    import logging
+
+    from core.logs import PersonalDataFilter
+
+    try:
+        raise ValueError("no contact for +79005550101")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "hub", logging.ERROR, __file__, 1, "failed for %s", ("+79005550102",), sys.exc_info()
+        )
+    assert PersonalDataFilter().filter(record)
+    assert "9005550102" not in record.getMessage() and "9005550101" not in (record.exc_text or "")
+    assert "ValueError" in (record.exc_text or "")

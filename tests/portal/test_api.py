@@ -287,3 +287,57 @@ async def test_health_reports_database_and_redis(client: httpx.AsyncClient, hub:
     body = (await client.get("/healthz")).json()
     assert body["database"] == "ok"
     assert body["redis"] == ("ok" if hub.settings.redis_url else "not configured")
+
+
+async def test_out_of_range_numbers_and_ids_are_4xx_not_500(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    from core.tickets.numbers import format_public_number
+
+    headers = await api_key(hub, Role.ADMIN)
+    huge = format_public_number(2**40)
+    assert (await client.get(f"/api/v1/tickets/{huge}", headers=headers)).status_code == 404
+    assert (await client.get(f"/api/v1/residents/{2**40}", headers=headers)).status_code == 422
+    assert (await client.get(f"/api/v1/notices/{2**40}", headers=headers)).status_code == 422
+
+
+async def test_a_command_sent_to_the_ticket_api_does_nothing(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    response = await client.post(
+        "/api/v1/tickets", json={**NEW, "text": "STOP"}, headers=await api_key(hub)
+    )
+    assert response.status_code == 422
+    async with hub.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+async def test_staff_take_each_request_as_its_own_ticket(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    headers = await api_key(hub)
+    first = (await client.post("/api/v1/tickets", json=NEW, headers=headers)).json()
+    second = (
+        await client.post("/api/v1/tickets", json={**NEW, "text": "Also the lift"}, headers=headers)
+    ).json()
+    assert first["number"] != second["number"]
+
+
+async def test_district_supervisors_cannot_rewrite_city_rules_or_see_other_notices(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    city = await api_key(hub, Role.ADMIN)
+    north = await api_key(hub, Role.SUPERVISOR, ScopeKind.DISTRICT, "north")
+    rule = {"position": 1, "name": "x", "back_office": "general"}
+    assert (await client.post("/api/v1/routing-rules", json=rule, headers=north)).status_code == 403
+    notice = {
+        "topic": "outages",
+        "scope": "city",
+        "texts": {"en": "Water off."},
+        "send_at": "2099-01-01T00:00:00Z",
+    }
+    created = (await client.post("/api/v1/notices", json=notice, headers=city)).json()
+    assert (await client.get(f"/api/v1/notices/{created['id']}", headers=north)).status_code == 404
+    assert (
+        await client.post(f"/api/v1/notices/{created['id']}/cancel", headers=north)
+    ).status_code == 404

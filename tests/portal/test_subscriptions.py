@@ -61,7 +61,9 @@ async def test_prove_the_phone_then_choose_topics(client: httpx.AsyncClient, hub
                 )
             ).all()
         )
-    assert chosen == {"outages": True, "votes": True, "ticket_status": False, "billing": False}
+    # Only changes are written: outages (on by default, left on) and billing (off by
+    # default, left off) stay defaults; votes turned on, ticket status turned off.
+    assert chosen == {"votes": True, "ticket_status": False}
 
 
 async def test_codes_are_limited_and_single_use(client: httpx.AsyncClient, hub: Hub) -> None:

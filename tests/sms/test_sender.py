@@ -42,7 +42,8 @@ async def deliver(hub: Hub, outbox_id: int) -> outbox_service.DeliveryOutcome:
 async def test_a_reply_goes_out_through_the_messaging_service_with_a_status_callback(
     hub: Hub, twilio: FakeTwilio
 ) -> None:
-    outcome = await deliver(hub, await queued_reply(hub))
+    outbox_id = await queued_reply(hub)
+    outcome = await deliver(hub, outbox_id)
     assert outcome.status == OutboxStatus.SENT
     [request] = twilio.requests
     assert request["method"] == "POST" and request["url"].endswith("/Messages.json")
@@ -50,7 +51,7 @@ async def test_a_reply_goes_out_through_the_messaging_service_with_a_status_call
         "To": "+79005550101",
         "Body": "Ваш запрос принят",
         "MessagingServiceSid": SERVICE,
-        "StatusCallback": "https://hub.example.org/sms/twilio/status",
+        "StatusCallback": f"https://hub.example.org/sms/twilio/status?outbox={outbox_id}",
     }
     async with hub.session_factory() as session:
         row = await session.scalar(select(OutboxMessage))

@@ -219,3 +219,43 @@ async def test_status_callbacks_are_signed_and_validated(
         await signed_post(client, "/sms/twilio/status", {"MessageSid": "SMx"})
     ).status_code == 400
     assert (await status(client, "SMx", "sent", "?outbox=abc")).status_code == 400
+
+
+async def test_a_report_arriving_before_the_send_is_recorded_is_not_lost(
+    client: httpx.AsyncClient, hub: Hub, twilio: Any
+) -> None:
+    """REST sends carry the outbox id in the callback URL; a fast "delivered" then wins."""
+    from core.db import transaction
+    from core.outbox import service as outbox_service
+
+    async with transaction(hub.session_factory) as session:
+        row = await outbox_service.create(
+            db_session=session,
+            kind="reply",
+            channel="sms",
+            address="+79005550101",
+            language="en",
+            text="Your request is registered.",
+        )
+    # The report comes in while the row is still "sending" (the send has no SID yet).
+    async with transaction(hub.session_factory) as session:
+        from sqlalchemy import update as sql_update
+
+        await session.execute(
+            sql_update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(status=OutboxStatus.SENDING, attempts=1)
+        )
+    sid = "SM" + "f" * 32
+    assert (await status(client, sid, "delivered", f"?outbox={row.id}")).status_code == 204
+    after = await _row(hub, row.id)
+    assert after.status == OutboxStatus.DELIVERED and after.provider_message_id == sid
+
+
+async def test_a_report_for_an_unknown_message_is_not_swallowed(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    from sms.models import SmsStatusEvent
+
+    assert (await status(client, "SM" + "9" * 32, "delivered")).status_code == 204
+    assert await count(hub, SmsStatusEvent) == 0  # Twilio's retry can still apply it
