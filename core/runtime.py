@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from saq.queue.base import Queue
 from saq.queue.redis import RedisQueue
@@ -18,6 +19,7 @@ from channels.registry import SenderRegistry, build_registry
 from core.config import Settings
 from core.db import create_engine, create_session_factory
 from core.jobs.memory_queue import MemoryQueue
+from core.ratelimit import rate_storage
 from core.realtime import Broker, InProcessBroker, RedisBroker
 from core.routing.service import RoutingCache
 
@@ -39,6 +41,8 @@ class Hub:
     broker: Broker
     senders: SenderRegistry
     routing: RoutingCache
+    # Request-rate limits shared by every process (Redis) or kept in this one (embedded).
+    limiter: MovingWindowRateLimiter
     redis: Redis | None = None
     _closed: bool = field(default=False, repr=False)
 
@@ -129,5 +133,6 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
         broker=broker,
         senders=senders or build_registry(settings),
         routing=RoutingCache(session_factory, settings.routing_cache_seconds),
+        limiter=MovingWindowRateLimiter(rate_storage(settings.redis_url)),
         redis=redis,
     )

@@ -11,9 +11,9 @@ import asyncio
 import time
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+
+from core.ratelimit import rate_storage
 
 
 def _item(per_second: float) -> RateLimitItem:
@@ -28,14 +28,7 @@ class SendingRate:
             raise ValueError("the rate must be positive and the reserve a fraction below 1")
         self._all = _item(per_second)
         self._bulk = _item(per_second * (1 - reply_reserve))
-        storage = (
-            storage_from_string(f"async+{redis_url}", implementation="redispy")
-            if redis_url
-            else storage_from_string("async+memory://")
-        )
-        if not isinstance(storage, Storage):
-            raise TypeError("an async storage was expected")
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = MovingWindowRateLimiter(rate_storage(redis_url))
 
     async def acquire(self, key: str, *, bulk: bool) -> None:
         """Waits until one message may go out on ``key``."""

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from limits import RateLimitItemPerHour
 from sqlalchemy import select
 
 from channels.contract import Channel
@@ -76,6 +77,11 @@ async def subscriptions_page(request: Request, hub: HubDep) -> HTMLResponse:
     return await _page(request, hub)
 
 
+# Codes cost an SMS each: besides the per-phone limit, one client may not ask for codes for
+# many different phones (SMS pumping).
+_PER_CLIENT = RateLimitItemPerHour(10)
+
+
 @router.post("/phone", response_class=HTMLResponse)
 async def send_code(
     request: Request,
@@ -87,6 +93,11 @@ async def send_code(
     check_csrf(request, csrf)
     language = page_language(request)
     _ = translator(language)
+    client = request.client.host if request.client else "unknown"
+    if not await hub.limiter.hit(_PER_CLIENT, "sms-codes", client):
+        return await _page(
+            request, hub, code=429, error=_("Too many codes from here. Try again in an hour.")
+        )
     try:
         e164 = residents_service.normalise_phone(phone[:40], hub.settings.phone_region)
     except residents_service.InvalidAddress:

@@ -96,3 +96,18 @@ async def test_the_forms_need_their_csrf_token_and_a_real_phone(
     await client.post("/subscriptions/topics", data={"topic": ["outages"], "csrf": token})
     async with hub.session_factory() as session:
         assert await session.scalar(select(Subscription)) is None
+
+
+async def test_one_client_cannot_send_codes_to_many_phones(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    token = await csrf(client)
+    answers = [
+        (
+            await client.post(
+                "/subscriptions/phone", data={"phone": f"+7900555{i:04d}", "csrf": token}
+            )
+        ).status_code
+        for i in range(11)
+    ]
+    assert answers[:10] == [303] * 10 and answers[10] == 429
