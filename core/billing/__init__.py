@@ -1,0 +1,1 @@
+"""Utility billing: one account, several suppliers, meter readings and recalculations."""
