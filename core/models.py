@@ -1,6 +1,15 @@
 """Imports every model so metadata is complete for Alembic and tests."""
 
 from core.auth.models import ApiKey, StaffUser
+from core.billing.models import (
+    AccountService,
+    BillingService,
+    Charge,
+    Meter,
+    MeterReading,
+    Supplier,
+    Tariff,
+)
 from core.intake.models import InboundRecord
 from core.notices.models import Notice, Subscription
 from core.outbox.models import OutboxMessage
@@ -20,6 +29,13 @@ from core.territory.models import (
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 
 __all__ = [
+    "AccountService",
+    "BillingService",
+    "Charge",
+    "Meter",
+    "MeterReading",
+    "Supplier",
+    "Tariff",
     "Account",
     "ApiKey",
     "Building",

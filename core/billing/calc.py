@@ -26,6 +26,7 @@ class Basis(StrEnum):
     AVERAGE = "average"  # no reading: the average of earlier metered months
     NORMATIVE = "normative"  # no meter, or the average may no longer be used
     AREA = "area"  # heating and maintenance: by the premises' area
+    INITIAL = "initial"  # a meter's first reading: its baseline; the norm is charged
 
 
 @dataclass(frozen=True)

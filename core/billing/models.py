@@ -1,0 +1,102 @@
+"""Billing tables: suppliers, services, tariffs, meters, readings, charges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.billing.enums import ChargeBasis, ReadingStatus
+from core.db import Base, UTCDateTime, utcnow
+from core.territory.models import Names
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    names: Mapped[Names] = mapped_column(JSON)
+
+
+class BillingService(Base):
+    """One utility as billed: cold water, heating, maintenance…, with its supplier and norms."""
+
+    __tablename__ = "billing_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    names: Mapped[Names] = mapped_column(JSON)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[ChargeBasis] = mapped_column(String(16))
+    # Per resident (per_resident) or per m² (area) a month; the fallback for metered ones.
+    normative: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+    # Interruptions allowed a month before the fee is reduced (hot water 8 h, heating 24 h).
+    allowed_interruption_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=0)
+
+
+class Tariff(Base):
+    __tablename__ = "tariffs"
+    __table_args__ = (UniqueConstraint("service_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+
+
+class AccountService(Base):
+    """A service billed on an account."""
+
+    __tablename__ = "account_services"
+    __table_args__ = (UniqueConstraint("account_id", "service_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"))
+
+
+class Meter(Base):
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("service_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"))
+    serial: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class MeterReading(Base):
+    __tablename__ = "meter_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), index=True)
+    # The billing period the reading is for: the first day of its month.
+    period: Mapped[date] = mapped_column(Date, index=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    status: Mapped[ReadingStatus] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    # A charge run for a period replaces that period's rows: one per account and service.
+    __table_args__ = (UniqueConstraint("account_id", "service_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"))
+    period: Mapped[date] = mapped_column(Date, index=True)
+    # metered | average | normative | area (core.billing.calc.Basis)
+    basis: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    tariff: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
