@@ -7,6 +7,8 @@ from core.billing.models import (
     Charge,
     Meter,
     MeterReading,
+    Payment,
+    PaymentAllocation,
     Supplier,
     Tariff,
 )
@@ -34,6 +36,8 @@ __all__ = [
     "Charge",
     "Meter",
     "MeterReading",
+    "Payment",
+    "PaymentAllocation",
     "Supplier",
     "Tariff",
     "Account",

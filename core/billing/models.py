@@ -100,3 +100,28 @@ class Charge(Base):
     tariff: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # bank (statement import) | manual (a cashier)
+    source: Mapped[str] = mapped_column(String(16))
+    # The bank's own id for the payment: importing a statement twice adds nothing.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentAllocation(Base):
+    """The part of a payment that went to one service; no service means an advance."""
+
+    __tablename__ = "payment_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("billing_services.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))

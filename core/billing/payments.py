@@ -1,0 +1,171 @@
+"""Payments on an account: recorded once, split across the services it owes for."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.billing import calc
+from core.billing.models import Charge, Payment, PaymentAllocation
+from core.territory.models import Account
+
+STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")
+
+
+class PaymentRejected(ValueError):
+    """A payment that cannot be recorded; the reason is for the operator."""
+
+
+async def outstanding(*, db_session: AsyncSession, account_id: int) -> dict[int, Decimal]:
+    """Returns what the account still owes per service (charged less allocated, not below 0)."""
+    charged = dict(
+        (
+            await db_session.execute(
+                select(Charge.service_id, func.sum(Charge.amount))
+                .where(Charge.account_id == account_id)
+                .group_by(Charge.service_id)
+            )
+        ).all()
+    )
+    paid = dict(
+        (
+            await db_session.execute(
+                select(PaymentAllocation.service_id, func.sum(PaymentAllocation.amount))
+                .join(Payment, Payment.id == PaymentAllocation.payment_id)
+                .where(Payment.account_id == account_id, PaymentAllocation.service_id.is_not(None))
+                .group_by(PaymentAllocation.service_id)
+            )
+        ).all()
+    )
+    return {
+        service_id: max(calc.ZERO, calc.money(Decimal(total) - Decimal(paid.get(service_id, 0))))
+        for service_id, total in charged.items()
+    }
+
+
+async def record_payment(
+    *,
+    db_session: AsyncSession,
+    account_number: str,
+    paid_on: date,
+    amount: Decimal,
+    source: str,
+    external_id: str | None = None,
+    chosen: dict[int, Decimal] | None = None,
+) -> Payment | None:
+    """Records a payment and its allocation; None if this external id was recorded before.
+
+    Pro rata to what is owed per service unless the payer chose; beyond the debt, an
+    advance (an allocation with no service).
+    """
+    if external_id and await db_session.scalar(
+        select(Payment.id).where(Payment.external_id == external_id)
+    ):
+        return None
+    account_id = await db_session.scalar(select(Account.id).where(Account.number == account_number))
+    if account_id is None:
+        raise PaymentRejected(f"unknown account {account_number!r}")
+    owed = await outstanding(db_session=db_session, account_id=account_id)
+    try:
+        split = calc.allocate_payment(
+            amount=amount,
+            billed={str(k): v for k, v in owed.items()},
+            chosen={str(k): v for k, v in chosen.items()} if chosen else None,
+        )
+    except ValueError as exc:
+        raise PaymentRejected(str(exc)) from exc
+    payment = Payment(
+        account_id=account_id,
+        paid_on=paid_on,
+        amount=calc.money(amount),
+        source=source,
+        external_id=external_id,
+    )
+    db_session.add(payment)
+    await db_session.flush()
+    db_session.add_all(
+        PaymentAllocation(payment_id=payment.id, service_id=int(service), amount=part)
+        for service, part in split.by_service.items()
+        if part
+    )
+    if split.advance:
+        db_session.add(
+            PaymentAllocation(payment_id=payment.id, service_id=None, amount=split.advance)
+        )
+    await db_session.flush()
+    return payment
+
+
+@dataclass
+class StatementReport:
+    recorded: int = 0
+    already_recorded: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+class StatementRejected(ValueError):
+    def __init__(self, report: StatementReport) -> None:
+        super().__init__(f"{len(report.rejected)} rows rejected")
+        self.report = report
+
+
+def _amount(text: str) -> Decimal:
+    # Banks write 1 234,56 as often as 1234.56.
+    cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise PaymentRejected(f"amount {text!r} is not a number") from exc
+    if value <= 0 or value != value.quantize(calc.KOPECK):
+        raise PaymentRejected(f"amount {text!r} must be positive, in kopecks")
+    return value
+
+
+async def import_statement(*, db_session: AsyncSession, text: str) -> StatementReport:
+    """Imports a bank statement (CSV: external_id, account, paid_on, amount), all or nothing.
+
+    Importing the same statement twice records nothing new.
+    """
+    report = StatementReport()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in STATEMENT_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
+        raise StatementRejected(report)
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        external_id = (row.get("external_id") or "").strip()
+        try:
+            if not external_id:
+                raise PaymentRejected("external_id is required")
+            if external_id in seen:
+                raise PaymentRejected(f"external_id {external_id!r} twice in the file")
+            seen.add(external_id)
+            try:
+                paid_on = date.fromisoformat((row.get("paid_on") or "").strip())
+            except ValueError as exc:
+                raise PaymentRejected("paid_on must be YYYY-MM-DD") from exc
+            payment = await record_payment(
+                db_session=db_session,
+                account_number=(row.get("account") or "").strip(),
+                paid_on=paid_on,
+                amount=_amount(row.get("amount") or ""),
+                source="bank",
+                external_id=external_id,
+            )
+        except PaymentRejected as exc:
+            report.rejected.append((line, str(exc)))
+            continue
+        if payment is None:
+            report.already_recorded += 1
+        else:
+            report.recorded += 1
+    if report.rejected:
+        raise StatementRejected(report)
+    return report
