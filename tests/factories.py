@@ -7,6 +7,8 @@ from typing import Any
 
 from channels.contract import Channel, InboundMessage
 from core.db import utcnow
+from core.outbox.models import OutboxMessage
+from core.runtime import Hub
 
 _ids = itertools.count(1)
 
@@ -28,3 +30,11 @@ def inbound(
         received_at=utcnow(),
         **fields,
     )
+
+
+async def outbox_row(hub: Hub, outbox_id: int) -> OutboxMessage:
+    """Returns an outbox row as it is in the database now."""
+    async with hub.session_factory() as session:
+        row = await session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        return row

@@ -16,7 +16,7 @@ from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from core.tickets.models import TicketEvent
 from tests.conftest import eventually
-from tests.factories import inbound
+from tests.factories import inbound, outbox_row
 
 
 class FlakyProvider:
@@ -47,13 +47,6 @@ def senders(provider: FlakyProvider) -> SenderRegistry:
     return registry
 
 
-async def _row(hub: Hub, outbox_id: int) -> OutboxMessage:
-    async with hub.session_factory() as session:
-        row = await session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        return row
-
-
 async def test_a_reply_is_delivered_by_the_worker(
     hub: Hub, worker: None, provider: FlakyProvider
 ) -> None:
@@ -61,10 +54,10 @@ async def test_a_reply_is_delivered_by_the_worker(
     outbox_id = result.replies[0].outbox_id
 
     async def sent() -> bool:
-        return (await _row(hub, outbox_id)).status == OutboxStatus.SENT
+        return (await outbox_row(hub, outbox_id)).status == OutboxStatus.SENT
 
     await eventually(sent)
-    row = await _row(hub, outbox_id)
+    row = await outbox_row(hub, outbox_id)
     assert row.provider_message_id == "prov-1" and row.attempts == 1 and row.sent_at is not None
     assert provider.accepted[0][1].address == "+79005550101"
 
@@ -77,10 +70,10 @@ async def test_a_retryable_failure_is_retried_with_backoff_until_sent(
     outbox_id = result.replies[0].outbox_id
 
     async def sent() -> bool:
-        return (await _row(hub, outbox_id)).status == OutboxStatus.SENT
+        return (await outbox_row(hub, outbox_id)).status == OutboxStatus.SENT
 
     await eventually(sent)
-    row = await _row(hub, outbox_id)
+    row = await outbox_row(hub, outbox_id)
     assert row.attempts == 3 and len(provider.accepted) == 1
     async with hub.session_factory() as session:
         retries = list(
@@ -104,11 +97,11 @@ async def test_a_permanent_failure_is_not_retried_and_shows_on_the_ticket(
     outbox_id = result.replies[0].outbox_id
 
     async def failed() -> bool:
-        return (await _row(hub, outbox_id)).status == OutboxStatus.FAILED
+        return (await outbox_row(hub, outbox_id)).status == OutboxStatus.FAILED
 
     await eventually(failed)
     await asyncio.sleep(0.3)  # give a wrong retry the chance to happen
-    row = await _row(hub, outbox_id)
+    row = await outbox_row(hub, outbox_id)
     assert row.attempts == 1 and row.error_code == "30005" and provider.accepted == []
     async with hub.session_factory() as session:
         event = await session.scalar(

@@ -11,6 +11,7 @@ from core.outbox.models import OutboxMessage
 from core.residents.models import Contact
 from core.runtime import Hub
 from core.tickets.models import Ticket, TicketEvent
+from tests.factories import outbox_row
 from tests.sms.conftest import inbound, signed_post
 
 
@@ -158,13 +159,6 @@ async def _inline_reply(client: httpx.AsyncClient, hub: Hub) -> OutboxMessage:
     return row
 
 
-async def _row(hub: Hub, outbox_id: int) -> OutboxMessage:
-    async with hub.session_factory() as session:
-        row = await session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        return row
-
-
 async def test_status_callbacks_move_forward_only_and_once(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
@@ -175,7 +169,7 @@ async def test_status_callbacks_move_forward_only_and_once(
     # Late and repeated callbacks: an earlier "sending", the same "delivered" again.
     assert (await status(client, sid, "sending")).status_code == 204
     assert (await status(client, sid, "delivered")).status_code == 204
-    after = await _row(hub, row.id)
+    after = await outbox_row(hub, row.id)
     assert (after.status, after.provider_status, after.provider_message_id) == (
         OutboxStatus.DELIVERED,
         "delivered",
@@ -190,7 +184,7 @@ async def test_an_undeliverable_number_fails_visibly_without_retry(
     row = await _inline_reply(client, hub)
     sid = "SM" + "d" * 32
     await status(client, sid, "undelivered", f"?outbox={row.id}", ErrorCode="30005")
-    after = await _row(hub, row.id)
+    after = await outbox_row(hub, row.id)
     assert after.status == OutboxStatus.UNDELIVERED and after.error_code == "30005"
     assert await hub.queue.job(f"outbox:{row.id}") is None
     async with hub.session_factory() as session:
@@ -201,7 +195,7 @@ async def test_an_undeliverable_number_fails_visibly_without_retry(
 async def test_a_temporary_failure_is_sent_again(client: httpx.AsyncClient, hub: Hub) -> None:
     row = await _inline_reply(client, hub)
     await status(client, "SM" + "e" * 32, "undelivered", f"?outbox={row.id}", ErrorCode="30003")
-    after = await _row(hub, row.id)
+    after = await outbox_row(hub, row.id)
     assert after.status == OutboxStatus.PENDING and after.provider_message_id is None
     job = await hub.queue.job(f"outbox:{row.id}")
     assert job is not None and job.scheduled > 0  # delayed, not immediate
@@ -248,7 +242,7 @@ async def test_a_report_arriving_before_the_send_is_recorded_is_not_lost(
         )
     sid = "SM" + "f" * 32
     assert (await status(client, sid, "delivered", f"?outbox={row.id}")).status_code == 204
-    after = await _row(hub, row.id)
+    after = await outbox_row(hub, row.id)
     assert after.status == OutboxStatus.DELIVERED and after.provider_message_id == sid
 
 
