@@ -9,6 +9,7 @@ from core.billing.models import (
     MeterReading,
     Payment,
     PaymentAllocation,
+    Recalculation,
     Supplier,
     Tariff,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MeterReading",
     "Payment",
     "PaymentAllocation",
+    "Recalculation",
     "Supplier",
     "Tariff",
     "Account",

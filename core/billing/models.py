@@ -125,3 +125,24 @@ class PaymentAllocation(Base):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("billing_services.id"))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
+class Recalculation(Base):
+    """A change to a period's charge after the fact: a quality act or a temporary absence.
+
+    The amount is signed: a reduction is negative.
+    """
+
+    __tablename__ = "recalculations"
+    __table_args__ = (UniqueConstraint("account_id", "service_id", "period", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"))
+    period: Mapped[date] = mapped_column(Date)
+    # quality (interruptions beyond the allowed hours) | absence (days away)
+    kind: Mapped[str] = mapped_column(String(16))
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    days: Mapped[int | None]
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

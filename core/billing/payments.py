@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import calc
-from core.billing.models import Charge, Payment, PaymentAllocation
+from core.billing.models import Charge, Payment, PaymentAllocation, Recalculation
 from core.territory.models import Account
 
 STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")
@@ -23,16 +24,18 @@ class PaymentRejected(ValueError):
 
 
 async def outstanding(*, db_session: AsyncSession, account_id: int) -> dict[int, Decimal]:
-    """Returns what the account still owes per service (charged less allocated, not below 0)."""
-    charged = dict(
-        (
+    """Returns what the account still owes per service (charged and recalculated, less
+    what was allocated; not below 0)."""
+    charged: dict[int, Decimal] = defaultdict(lambda: calc.ZERO)
+    for model in (Charge, Recalculation):
+        for service_id, total in (
             await db_session.execute(
-                select(Charge.service_id, func.sum(Charge.amount))
-                .where(Charge.account_id == account_id)
-                .group_by(Charge.service_id)
+                select(model.service_id, func.sum(model.amount))
+                .where(model.account_id == account_id)
+                .group_by(model.service_id)
             )
-        ).all()
-    )
+        ).all():
+            charged[service_id] += Decimal(total)
     paid = dict(
         (
             await db_session.execute(

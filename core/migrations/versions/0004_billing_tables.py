@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-21 20:46:42.558093
+Create Date: 2026-11-21 21:00:40.032688
 """
 
 from collections.abc import Sequence
@@ -116,6 +116,24 @@ def upgrade() -> None:
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_account_id'), ['account_id'], unique=False)
 
+    op.create_table('recalculations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('days', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_recalculations_account_id_accounts')),
+    sa.ForeignKeyConstraint(['service_id'], ['billing_services.id'], name=op.f('fk_recalculations_service_id_billing_services')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recalculations')),
+    sa.UniqueConstraint('account_id', 'service_id', 'period', 'kind', name=op.f('uq_recalculations_account_id_service_id_period_kind'))
+    )
+    with op.batch_alter_table('recalculations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recalculations_account_id'), ['account_id'], unique=False)
+
     op.create_table('meter_readings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meter_id', sa.Integer(), nullable=False),
@@ -160,6 +178,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meter_readings_meter_id'))
 
     op.drop_table('meter_readings')
+    with op.batch_alter_table('recalculations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recalculations_account_id'))
+
+    op.drop_table('recalculations')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payments_account_id'))
 
