@@ -5,8 +5,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from sqlalchemy import update
+
 from channels.contract import Channel, InboundMessage
-from core.db import utcnow
+from core.db import transaction, utcnow
+from core.outbox import service as outbox_service
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 
@@ -38,3 +41,29 @@ async def outbox_row(hub: Hub, outbox_id: int) -> OutboxMessage:
         row = await session.get(OutboxMessage, outbox_id)
         assert row is not None
         return row
+
+
+async def queued_sms(
+    hub: Hub,
+    text: str = "Your request is registered.",
+    *,
+    kind: str = "reply",
+    address: str = "+79005550101",
+    language: str = "en",
+    **state: Any,
+) -> OutboxMessage:
+    """Writes an SMS outbox row; ``state`` then overrides columns (status, attempts, …)."""
+    async with transaction(hub.session_factory) as session:
+        row = await outbox_service.create(
+            db_session=session,
+            kind=kind,
+            channel="sms",
+            address=address,
+            language=language,
+            text=text,
+        )
+        if state:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**state)
+            )
+    return row

@@ -3,11 +3,11 @@
 import asyncio
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from channels.contract import Channel, Reply, SendError, SendResult
 from channels.registry import SenderRegistry, console_registry
-from core.db import transaction, utcnow
+from core.db import utcnow
 from core.intake import service as intake
 from core.jobs.tasks import sweep_outbox
 from core.outbox import service as outbox_service
@@ -16,7 +16,7 @@ from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from core.tickets.models import TicketEvent
 from tests.conftest import eventually
-from tests.factories import inbound, outbox_row
+from tests.factories import inbound, outbox_row, queued_sms
 
 
 class FlakyProvider:
@@ -156,36 +156,20 @@ async def test_two_workers_given_the_same_job_send_once(hub: Hub, provider: Flak
 async def test_the_sweep_re_enqueues_rows_whose_job_was_lost(
     hub: Hub, provider: FlakyProvider
 ) -> None:
+    long_ago = utcnow().replace(year=2025)
     # A row committed while the queue was unreachable: pending, with no job anywhere.
-    async with transaction(hub.session_factory) as session:
-        row = await outbox_service.create(
-            db_session=session,
-            kind="notice",
-            channel="sms",
-            address="+79005550101",
-            language="en",
-            text="Water will be off on Tuesday 10:00-14:00",
-        )
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(next_attempt_at=utcnow().replace(year=2025))
-        )
+    row = await queued_sms(
+        hub, "Water will be off on Tuesday 10:00-14:00", kind="notice", next_attempt_at=long_ago
+    )
     # And a row whose worker died mid-send: its lease ran out.
-    async with transaction(hub.session_factory) as session:
-        stuck = await outbox_service.create(
-            db_session=session,
-            kind="notice",
-            channel="sms",
-            address="+79005550102",
-            language="en",
-            text="Meeting of owners on Friday",
-        )
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == stuck.id)
-            .values(status=OutboxStatus.SENDING, next_attempt_at=utcnow().replace(year=2025))
-        )
+    stuck = await queued_sms(
+        hub,
+        "Meeting of owners on Friday",
+        kind="notice",
+        address="+79005550102",
+        status=OutboxStatus.SENDING,
+        next_attempt_at=long_ago,
+    )
 
     assert await sweep_outbox({"hub": hub}) == 2
     for outbox_id in (row.id, stuck.id):
@@ -194,22 +178,13 @@ async def test_the_sweep_re_enqueues_rows_whose_job_was_lost(
 
 
 async def test_the_sweep_gives_up_on_a_row_that_used_its_attempts(hub: Hub) -> None:
-    async with transaction(hub.session_factory) as session:
-        row = await outbox_service.create(
-            db_session=session,
-            kind="reply",
-            channel="sms",
-            address="+79005550101",
-            language="en",
-            text="hello",
-        )
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(
-                status=OutboxStatus.SENDING, attempts=6, next_attempt_at=utcnow().replace(year=2025)
-            )
-        )
+    row = await queued_sms(
+        hub,
+        "hello",
+        status=OutboxStatus.SENDING,
+        attempts=6,
+        next_attempt_at=utcnow().replace(year=2025),
+    )
     assert await sweep_outbox({"hub": hub}) == 0
     async with hub.session_factory() as session:
         after = await session.get(OutboxMessage, row.id)

@@ -7,26 +7,17 @@ from sqlalchemy import select
 
 from channels.contract import Channel, Reply, SendError
 from channels.registry import SenderRegistry
-from core.db import transaction
 from core.outbox import service as outbox_service
-from core.outbox.enums import OutboxKind, OutboxStatus
+from core.outbox.enums import OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from sms.ratelimit import SendingRate
+from tests.factories import queued_sms
 from tests.sms.conftest import SERVICE, FakeTwilio
 
 
 async def queued_reply(hub: Hub, text: str = "Ваш запрос принят") -> int:
-    async with transaction(hub.session_factory) as session:
-        row = await outbox_service.create(
-            db_session=session,
-            kind=OutboxKind.REPLY,
-            channel="sms",
-            address="+79005550101",
-            language="ru",
-            text=text,
-        )
-    return row.id
+    return (await queued_sms(hub, text, language="ru")).id
 
 
 async def deliver(hub: Hub, outbox_id: int) -> outbox_service.DeliveryOutcome:

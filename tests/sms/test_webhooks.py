@@ -11,7 +11,7 @@ from core.outbox.models import OutboxMessage
 from core.residents.models import Contact
 from core.runtime import Hub
 from core.tickets.models import Ticket, TicketEvent
-from tests.factories import outbox_row
+from tests.factories import outbox_row, queued_sms
 from tests.sms.conftest import inbound, signed_post
 
 
@@ -219,27 +219,8 @@ async def test_a_report_arriving_before_the_send_is_recorded_is_not_lost(
     client: httpx.AsyncClient, hub: Hub, twilio: Any
 ) -> None:
     """REST sends carry the outbox id in the callback URL; a fast "delivered" then wins."""
-    from core.db import transaction
-    from core.outbox import service as outbox_service
-
-    async with transaction(hub.session_factory) as session:
-        row = await outbox_service.create(
-            db_session=session,
-            kind="reply",
-            channel="sms",
-            address="+79005550101",
-            language="en",
-            text="Your request is registered.",
-        )
     # The report comes in while the row is still "sending" (the send has no SID yet).
-    async with transaction(hub.session_factory) as session:
-        from sqlalchemy import update as sql_update
-
-        await session.execute(
-            sql_update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(status=OutboxStatus.SENDING, attempts=1)
-        )
+    row = await queued_sms(hub, status=OutboxStatus.SENDING, attempts=1)
     sid = "SM" + "f" * 32
     assert (await status(client, sid, "delivered", f"?outbox={row.id}")).status_code == 204
     after = await outbox_row(hub, row.id)
