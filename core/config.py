@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The embedded default must run with no configuration at all, so these placeholders exist;
@@ -60,6 +61,20 @@ class Settings(BaseSettings):
     sms_replies_after_opt_out: bool = True
     # Notices longer than this many parts are flagged before they are sent.
     sms_max_parts: int = 3
+
+    # Billing (DOMAIN §4). Readings sent after this day of the month count for the next period.
+    billing_reading_deadline_day: int = Field(default=25, ge=1, le=28)
+    # Missing readings: average over up to this many earlier months (at least min_months of
+    # them), for at most average_cap periods; then the normative.
+    billing_average_window: int = Field(default=6, ge=1, le=24)
+    billing_average_min_months: int = Field(default=3, ge=1, le=24)
+    billing_average_cap: int = Field(default=3, ge=0, le=12)
+    # A month's volume this many times the usual one is held for review.
+    billing_review_band: Decimal = Field(default=Decimal(3), gt=1)
+    # Wrong PINs allowed per contact and per account within the lock window.
+    billing_pin_max_failures: int = Field(default=5, ge=1)
+    billing_pin_lock_minutes: int = Field(default=60, ge=1)
+    billing_currency: str = "RUB"
 
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True

@@ -2,13 +2,17 @@
 
 from core.auth.models import ApiKey, StaffUser
 from core.billing.models import (
+    AccountContact,
     AccountService,
     BillingService,
+    BuildingMeter,
+    BuildingMeterReading,
     Charge,
     Meter,
     MeterReading,
     Payment,
     PaymentAllocation,
+    PinFailure,
     Recalculation,
     Supplier,
     Tariff,
@@ -32,13 +36,17 @@ from core.territory.models import (
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 
 __all__ = [
+    "AccountContact",
     "AccountService",
     "BillingService",
+    "BuildingMeter",
+    "BuildingMeterReading",
     "Charge",
     "Meter",
     "MeterReading",
     "Payment",
     "PaymentAllocation",
+    "PinFailure",
     "Recalculation",
     "Supplier",
     "Tariff",

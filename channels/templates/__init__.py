@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from channels.contract import Channel
-from channels.templates import sms, telegram, voice, web
+from channels.templates import billing, sms, telegram, voice, web
 
 Render = Callable[..., str]
 
@@ -35,13 +35,23 @@ NOTICES = (
     "subscribed",
     "unsubscribed",
     "otp_code",
+    *billing.TEMPLATES,
 )
+
+# How each channel words billing answers (see channels/templates/billing.py).
+_BILLING_STYLE: dict[Channel, str] = {
+    Channel.SMS: billing.SHORT,
+    Channel.VOICE: billing.SPOKEN,
+}
 
 
 def render(channel: Channel | str, notice: str, language: str, **values: object) -> str:
     """Returns the text of ``notice`` for ``channel`` in ``language``."""
     if notice not in NOTICES:
         raise KeyError(f"unknown notice {notice!r}")
+    if notice in billing.TEMPLATES:
+        style = _BILLING_STYLE.get(Channel(channel), billing.FULL)
+        return billing.render(style, notice, language, **values)
     module = _MODULES[Channel(channel)]
     template: Render = getattr(module, notice)
     return template(language, **values)

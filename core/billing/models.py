@@ -36,6 +36,8 @@ class BillingService(Base):
     normative: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     # Interruptions allowed a month before the fee is reduced (hot water 8 h, heating 24 h).
     allowed_interruption_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=0)
+    # The words a resident may put before a reading for this service's meter: "хв 123".
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Tariff(Base):
@@ -83,6 +85,9 @@ class MeterReading(Base):
     channel: Mapped[str] = mapped_column(String(16))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A reading held for review is decided by a person, whose name stays with it.
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Charge(Base):
@@ -146,3 +151,50 @@ class Recalculation(Base):
     days: Mapped[int | None]
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BuildingMeter(Base):
+    """A common meter at a building's inlet: what the supplier delivered to the building."""
+
+    __tablename__ = "building_meters"
+    __table_args__ = (UniqueConstraint("service_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("billing_services.id"))
+    serial: Mapped[str] = mapped_column(String(32))
+
+
+class BuildingMeterReading(Base):
+    __tablename__ = "building_meter_readings"
+    __table_args__ = (UniqueConstraint("meter_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("building_meters.id"), index=True)
+    period: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+
+
+class AccountContact(Base):
+    """A contact proven to speak for an account (by its PIN, or linked by staff)."""
+
+    __tablename__ = "account_contacts"
+    __table_args__ = (UniqueConstraint("account_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # pin | staff
+    via: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PinFailure(Base):
+    """One wrong account PIN: counted per contact and per account to stop guessing."""
+
+    __tablename__ = "pin_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

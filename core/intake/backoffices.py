@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.contract import InboundMessage
+from core.config import Settings
 from core.residents.models import Contact
 from core.routing.enums import BackOffice
 from core.routing.models import Category
@@ -36,6 +37,7 @@ class RoutedRequest:
     home: Home | None
     routing: RoutingTable
     now: datetime
+    settings: Settings
 
 
 @dataclass
@@ -54,6 +56,20 @@ Handler = Callable[..., Awaitable[Outcome]]
 _HANDLERS: dict[str, Handler] = {}
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A back office recognising a message as one of its own commands ("баланс")."""
+
+    back_office: str
+    kind: str
+
+
+# Reads a message's text; returns a Claim when the text is a command of that back office.
+CommandReader = Callable[[str], Claim | None]
+
+_READERS: list[CommandReader] = []
+
+
 def register(back_office: BackOffice | str, handler: Handler) -> None:
     """Makes ``handler`` receive the requests routed to ``back_office``."""
     _HANDLERS[str(back_office)] = handler
@@ -68,3 +84,18 @@ def handler_for(back_office: str) -> tuple[str, Handler]:
     if back_office in _HANDLERS:
         return back_office, _HANDLERS[back_office]
     return BackOffice.GENERAL, _HANDLERS[BackOffice.GENERAL]
+
+
+def register_reader(reader: CommandReader) -> None:
+    """Lets a back office claim command texts before they are classified as requests."""
+    if reader not in _READERS:
+        _READERS.append(reader)
+
+
+def claim(text: str) -> Claim | None:
+    """Returns the first back office claim on ``text``, or None."""
+    for reader in _READERS:
+        found = reader(text)
+        if found is not None and found.back_office in _HANDLERS:
+            return found
+    return None

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
+from core.intake.backoffices import Claim, claim
 from core.notices.enums import Topic
 from core.routing.models import Category
 from core.routing.service import RoutingTable
@@ -85,6 +86,8 @@ class Intent:
     ticket: Ticket | None = None
     argument: str | None = None
     topic: Topic | None = None
+    # A command a back office claimed ("баланс" for billing): it goes there directly.
+    claim: Claim | None = None
 
 
 def read_command(text: str) -> Intent | None:
@@ -136,6 +139,11 @@ async def decide(
     command = read_command(message.text)
     if command is not None:
         return command
+    claimed = claim(message.text) if message.text else None
+    if claimed is not None:
+        return Intent(
+            IntentName.REQUEST, category=routing.category_by_kind(claimed.kind), claim=claimed
+        )
     if not message.text and not message.attachments and message.location is None:
         return Intent(IntentName.HELP)
     if continuable_ticket_id is not None:

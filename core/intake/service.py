@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
 from channels.templates import render
+from core.billing import intake as billing_intake  # noqa: F401  (registers billing)
+from core.config import Settings
 from core.db import utcnow
 from core.i18n import detect_language
 from core.intake import triage  # noqa: F401  (registers the general triage back office)
@@ -196,6 +198,7 @@ async def _process(
         language=language,
         intent=intent,
         now=now,
+        settings=settings,
     )
 
     result = IntakeResult(
@@ -236,6 +239,7 @@ async def _act(
     language: str,
     intent: Intent,
     now: datetime,
+    settings: Settings,
 ) -> Outcome:
     """Carries out the intent: answer a command, extend a ticket, or hand to a back office."""
     contact = context.contact
@@ -291,7 +295,7 @@ async def _act(
         return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
 
     category = intent.category
-    kind = kind_of(category)
+    kind = intent.claim.kind if intent.claim else kind_of(category)
     home = context.home
     route = routing.match(
         kind=kind,
@@ -299,6 +303,9 @@ async def _act(
         district_id=home.district_id if home else None,
         community_id=home.community_id if home else None,
     )
+    if intent.claim is not None:
+        # A back office's own command is answered by it whatever the routing data says.
+        route = replace(route, back_office=intent.claim.back_office)
     back_office, handler = handler_for(route.back_office)
     request = RoutedRequest(
         inbound_id=inbound_id,
@@ -311,6 +318,7 @@ async def _act(
         home=home,
         routing=routing,
         now=now,
+        settings=settings,
     )
     outcome: Outcome = await handler(db_session=session, request=request)
     return outcome

@@ -57,6 +57,14 @@ class RoutingTable:
                 return category
         return None
 
+    def category_by_kind(self, kind: str) -> Category | None:
+        """Returns the first active category of a ticket kind (by position of its id)."""
+        for category_id in sorted(self.categories):
+            category = self.categories[category_id]
+            if category.active and category.kind == kind:
+                return category
+        return None
+
     def classify_text(self, text: str) -> Category | None:
         """Returns the category whose keywords best match ``text``, or None.
 

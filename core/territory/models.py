@@ -85,6 +85,8 @@ class Account(Base):
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     registered_residents: Mapped[int] = mapped_column(default=1)
+    # The PIN printed on the paper bill, hashed: with the number it proves who is asking.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class GridCell(Base):

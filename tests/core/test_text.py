@@ -76,12 +76,78 @@ def test_every_notice_renders_on_every_channel_in_every_language(
         "category": "X",
         "topic": "outages",
         "code": "123456",
+        **BILLING_VALUES,
     }
     for notice in NOTICES:
         text = render(channel, notice, language, **values)
         assert text and "{" not in text
+        # Coded values (basis, units, reasons) are translated, never shown as codes.
+        assert not any(code in text for code in ("basis:", "unit:", "reading:", "why:", "_status:"))
         if language != "en":
             assert text != render(channel, notice, "en", **values)
+
+
+WATER = {"en": "Cold water", "ru": "Холодная вода", "zh": "冷水"}
+VODOKANAL = {"en": "Water company", "ru": "Водоканал", "zh": "自来水公司"}
+BILLING_VALUES = {
+    "account": "7700001",
+    "currency": "RUB",
+    "period": "2026-10",
+    "previous": "2026-09",
+    "due": "1234.50",
+    "credit": "0",
+    "total": "1234.50",
+    "lines": [
+        {
+            "supplier": VODOKANAL,
+            "service": WATER,
+            "owed": "1234.50",
+            "basis": "average",
+            "quantity": "4.5",
+            "unit": "m3",
+            "tariff": "42.30",
+            "amount": "190.35",
+            "recalculated": "-18.00",
+        }
+    ],
+    "payments": [{"paid_on": "2026-10-05", "amount": "500.00"}],
+    "changes": [
+        {
+            "service": WATER,
+            "before": "100.00",
+            "after": "190.35",
+            "reasons": ["why:tariff", "why:basis:average"],
+            "basis": "average",
+        }
+    ],
+    "readings": [
+        {
+            "service": WATER,
+            "serial": "CW-1",
+            "label": "cw",
+            "value": "123.4",
+            "period": "2026-10",
+            "status": "review",
+        }
+    ],
+    "results": [
+        {
+            "service": WATER,
+            "label": "cw",
+            "value": "120",
+            "status": "rejected",
+            "reason": "reading:lower_than_previous",
+            "volume": "",
+        }
+    ],
+    "late": True,
+    "reason": "reading:which_meter",
+    "label": "x",
+    "labels": "cw hw",
+    "accounts": ["7700001", "7700002"],
+    "attempts_left": 3,
+    "minutes": 60,
+}
 
 
 def test_status_words_are_translated_not_shown_as_codes() -> None:

@@ -5,70 +5,15 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
-from core.billing.enums import ChargeBasis, ReadingStatus
+from core.billing.enums import ReadingStatus
 from core.billing.models import (
-    AccountService,
-    BillingService,
     Charge,
-    Meter,
     MeterReading,
-    Supplier,
-    Tariff,
 )
 from core.billing.service import run_charges
 from core.db import transaction
 from core.runtime import Hub
-from core.territory.models import Account
-
-
-async def setup_billing(hub: Hub) -> dict[str, int]:
-    """Cold water by meter (42.30 ₽/m³, norm 4.745 m³ a person) and maintenance by area
-    (25.50 ₽/m²) on demo accounts 7700001 (1 resident, 45.40 m², a meter) and 7700002
-    (no meter)."""
-    async with transaction(hub.session_factory) as session:
-        supplier = Supplier(code="vodokanal", names={"en": "Water company"})
-        session.add(supplier)
-        await session.flush()
-        water = BillingService(
-            code="cold_water",
-            names={"en": "Cold water"},
-            supplier_id=supplier.id,
-            unit="m3",
-            basis=ChargeBasis.METERED,
-            normative=D("4.745"),
-            allowed_interruption_hours=D("24"),
-        )
-        upkeep = BillingService(
-            code="maintenance",
-            names={"en": "Maintenance"},
-            supplier_id=supplier.id,
-            unit="m2",
-            basis=ChargeBasis.AREA,
-            normative=D("1"),
-            allowed_interruption_hours=D("0"),
-        )
-        session.add_all([water, upkeep])
-        await session.flush()
-        session.add_all(
-            [
-                Tariff(service_id=water.id, valid_from=date(2025, 7, 1), price=D("42.30")),
-                Tariff(service_id=upkeep.id, valid_from=date(2025, 7, 1), price=D("25.50")),
-            ]
-        )
-        first = await session.scalar(select(Account).where(Account.number == "7700001"))
-        second = await session.scalar(select(Account).where(Account.number == "7700002"))
-        assert first is not None and second is not None
-        for account in (first, second):
-            session.add_all(
-                [
-                    AccountService(account_id=account.id, service_id=water.id),
-                    AccountService(account_id=account.id, service_id=upkeep.id),
-                ]
-            )
-        meter = Meter(account_id=first.id, service_id=water.id, serial="CW-0001")
-        session.add(meter)
-        await session.flush()
-        return {"water": water.id, "meter": meter.id, "first": first.id, "second": second.id}
+from tests.core.billing.factories import setup_billing
 
 
 async def read(hub: Hub, meter_id: int, month: int, value: str) -> None:

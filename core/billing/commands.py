@@ -1,0 +1,159 @@
+"""Reading what a resident asks the settlement centre in a short text, in any of our languages.
+
+A pensioner types "баланс", an owner texts "показания хв 123,4 гв 56", a chat user sends
+"余额 7700001 1234". The grammar is a keyword, then optionally an account number and PIN,
+then (for readings) values, each optionally preceded by the meter's label.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    BALANCE = "balance"
+    DETAILS = "details"
+    PAYMENTS = "payments"
+    READINGS = "readings"  # show the last readings
+    SUBMIT = "submit"  # send new readings
+    WHY = "why"
+    LINK = "link"  # prove an account once: number and PIN
+
+
+_WORDS: dict[Command, tuple[str, ...]] = {
+    Command.BALANCE: ("balance", "owe", "debt", "баланс", "долг", "задолженность", "余额", "欠费"),
+    Command.DETAILS: ("details", "breakdown", "детали", "подробно", "расшифровка", "明细"),
+    Command.PAYMENTS: ("payments", "paid", "платежи", "оплаты", "оплата", "缴费记录", "付款"),
+    Command.READINGS: (
+        "reading",
+        "readings",
+        "meter",
+        "показания",
+        "показание",
+        "счетчик",
+        "счётчик",
+        "读数",
+        "抄表",
+    ),
+    Command.WHY: ("why", "почему", "为什么"),
+    Command.LINK: ("account", "лс", "л/с", "лицевой", "账户", "户号"),
+}
+_KEYWORDS = {word: command for command, words in _WORDS.items() for word in words}
+# Longest first, so "缴费记录" wins over a shorter word it starts with.
+_BY_LENGTH = sorted(_KEYWORDS, key=len, reverse=True)
+ACCOUNT_PATTERN = re.compile(r"^\d{5,12}$")
+PIN_PATTERN = re.compile(r"^\d{4,8}$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d{1,3})?$")
+# Chinese and Russian write no space between a word and a number ("读数123", "хв123").
+# A minus sign and a decimal separator stay with their number: "-5" must read as negative.
+_SPLIT = re.compile(r"(?<=[^\d.,\-])(?=\d)|(?<=\d)(?=[^\d.,])")
+
+
+@dataclass(frozen=True)
+class ReadingValue:
+    label: str | None  # the meter's label as typed ("хв", "cw", a serial), or None
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class BillingCommand:
+    command: Command
+    account: str | None = None
+    pin: str | None = None
+    values: list[ReadingValue] = field(default_factory=list)
+    # Words the parser could not place: the resident gets an explanation, not a guess.
+    leftover: list[str] = field(default_factory=list)
+
+
+def _tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    folded = re.sub(r"[:;=#№]+", " ", folded)
+    tokens: list[str] = []
+    for word in folded.split():
+        tokens.extend(part for part in _SPLIT.split(word) if part)
+    return tokens
+
+
+def _keyword(tokens: list[str]) -> tuple[Command, list[str]] | None:
+    if not tokens:
+        return None
+    first = tokens[0]
+    if first in _KEYWORDS:
+        return _KEYWORDS[first], tokens[1:]
+    for word in _BY_LENGTH:  # "余额7700001" split off its digits, but "查询余额" has a prefix
+        if first.endswith(word) and len(first) - len(word) <= 2:
+            return _KEYWORDS[word], tokens[1:]
+    return None
+
+
+# More unplaced words than this and the text is a question for a person, not a command:
+# "долг за воду огромный, разберитесь" opens a ticket rather than answering with a balance.
+MAX_LEFTOVER = 2
+
+
+def parse(text: str, *, with_account: bool = True) -> BillingCommand | None:
+    """Returns the billing command a text is, or None when it is not one (free text).
+
+    ``with_account=False`` reads two leading numbers as readings, not as account and PIN
+    (the caller found no such account).
+    """
+    found = _keyword(_tokens(text))
+    if found is None:
+        return None
+    parsed = _parse(*found, with_account=with_account)
+    return parsed if len(parsed.leftover) <= MAX_LEFTOVER else None
+
+
+def _parse(command: Command, rest: list[str], *, with_account: bool) -> BillingCommand:
+    account = pin = None
+    # An account number and PIN may follow any keyword: "balance 7700001 1234".
+    if (
+        with_account
+        and len(rest) >= 2
+        and ACCOUNT_PATTERN.match(rest[0])
+        and PIN_PATTERN.match(rest[1])
+    ):
+        account, pin, rest = rest[0], rest[1], rest[2:]
+    elif command is not Command.READINGS and rest and ACCOUNT_PATTERN.match(rest[0]):
+        # "balance 7700002": which of the sender's accounts (a reading value looks the same).
+        account, rest = rest[0], rest[1:]
+    if command is Command.LINK:
+        return BillingCommand(command, account, pin, leftover=rest)
+    if command is not Command.READINGS or not rest:
+        return BillingCommand(command, account, pin, leftover=rest)
+    values, leftover = _reading_values(rest)
+    if not values:
+        return BillingCommand(Command.READINGS, account, pin, leftover=leftover)
+    return BillingCommand(Command.SUBMIT, account, pin, values=values, leftover=leftover)
+
+
+def _reading_values(tokens: list[str]) -> tuple[list[ReadingValue], list[str]]:
+    values: list[ReadingValue] = []
+    leftover: list[str] = []
+    label: str | None = None
+    for token in tokens:
+        if _NUMBER.match(token):
+            values.append(ReadingValue(label, _decimal(token)))
+            label = None
+        elif token.startswith("-") and _NUMBER.match(token[1:]):
+            values.append(ReadingValue(label, -_decimal(token[1:])))
+            label = None
+        elif label is None:
+            label = token
+        else:
+            leftover.append(label)
+            label = token
+    if label is not None:
+        leftover.append(label)
+    return values, leftover
+
+
+def _decimal(token: str) -> Decimal:
+    try:
+        return Decimal(token.replace(",", "."))
+    except InvalidOperation:  # the pattern admits only digits and one separator
+        raise ValueError(token) from None

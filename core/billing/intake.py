@@ -1,0 +1,182 @@
+"""The billing back office on intake: balance and reading commands from any channel.
+
+A command ("баланс", "показания хв 123") is answered at once, from the figures, once the
+sender has proven the account. Anything else routed here (a free-text question about a
+bill) becomes a ticket for the settlement centre's staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.billing import identity, inquiries
+from core.billing.commands import BillingCommand, Command, parse
+from core.billing.readings import (
+    ReadingRejected,
+    account_meters,
+    match_meters,
+    reading_period,
+    submit_reading,
+)
+from core.intake.backoffices import Claim, Outcome, RoutedRequest, register, register_reader
+from core.intake.triage import open_ticket
+from core.routing.enums import BackOffice
+from core.territory.models import Account
+from core.tickets.enums import TicketKind
+
+_READING_COMMANDS = (Command.READINGS, Command.SUBMIT)
+
+
+def read_billing_command(text: str) -> Claim | None:
+    """Claims texts that are billing commands for the billing back office."""
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    kind = (
+        TicketKind.METER_READING if parsed.command is Command.SUBMIT else TicketKind.BILLING_INQUIRY
+    )
+    return Claim(BackOffice.BILLING, kind)
+
+
+def _reply(notice: str, **values: Any) -> Outcome:
+    return Outcome(ticket=None, notices=[(notice, values)])
+
+
+async def _account_exists(db_session: AsyncSession, number: str) -> bool:
+    return await db_session.scalar(select(Account.id).where(Account.number == number)) is not None
+
+
+async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) -> Outcome:
+    """Answers a billing command, or opens a ticket for a question only a person can answer."""
+    text = request.message.text
+    parsed = parse(text) if text else None
+    if (
+        parsed is not None
+        and parsed.command in _READING_COMMANDS
+        and parsed.account is not None
+        and not await _account_exists(db_session, parsed.account)
+    ):
+        # "показания 12345 6789": two readings, not an account and a PIN.
+        parsed = parse(text, with_account=False)
+    if parsed is None:
+        if not text and request.kind == TicketKind.METER_READING:
+            return _reply("billing_reading_howto", reason="")  # the IVR or kiosk menu item
+        return await open_ticket(db_session=db_session, request=request)
+
+    account, refusal = await _identify(db_session, request, parsed)
+    if account is None:
+        assert refusal is not None
+        return refusal
+    if parsed.command is Command.LINK:
+        return _reply("billing_linked", account=account.number)
+    return await _answer(db_session, request, parsed, account)
+
+
+async def _identify(
+    db_session: AsyncSession, request: RoutedRequest, parsed: BillingCommand
+) -> tuple[Account | None, Outcome | None]:
+    """Returns the account the sender has proven, or the reply explaining what is missing."""
+    settings = request.settings
+    if parsed.account is not None and parsed.pin is not None:
+        check = await identity.prove_with_pin(
+            db_session=db_session,
+            contact=request.contact,
+            account_number=parsed.account,
+            pin=parsed.pin,
+            secret=settings.secret_key.get_secret_value(),
+            now=request.now,
+            max_failures=settings.billing_pin_max_failures,
+            lock_minutes=settings.billing_pin_lock_minutes,
+        )
+        if check.status is identity.PinStatus.OK:
+            return check.account, None
+        return None, _reply(
+            f"billing_pin_{check.status}",
+            account=parsed.account,
+            attempts_left=check.attempts_left,
+            minutes=check.retry_minutes,
+        )
+    accounts = await identity.accounts_for_contact(db_session=db_session, contact=request.contact)
+    if parsed.account is not None:
+        chosen = [a for a in accounts if a.number == parsed.account]
+        if chosen:
+            return chosen[0], None
+        return None, _reply("billing_identify", account=parsed.account)
+    if parsed.command is Command.LINK or not accounts:
+        return None, _reply("billing_identify", account="")
+    if len(accounts) > 1:
+        return None, _reply("billing_choose_account", accounts=[a.number for a in accounts])
+    return accounts[0], None
+
+
+async def _answer(
+    db_session: AsyncSession, request: RoutedRequest, parsed: BillingCommand, account: Account
+) -> Outcome:
+    if parsed.command is Command.BALANCE:
+        answer = await inquiries.balance(db_session=db_session, account=account)
+        return _reply("billing_balance", currency=request.settings.billing_currency, **answer)
+    if parsed.command is Command.DETAILS:
+        answer = await inquiries.breakdown(db_session=db_session, account=account)
+        return _reply("billing_details", currency=request.settings.billing_currency, **answer)
+    if parsed.command is Command.PAYMENTS:
+        answer = await inquiries.last_payments(db_session=db_session, account=account)
+        return _reply("billing_payments", currency=request.settings.billing_currency, **answer)
+    if parsed.command is Command.WHY:
+        answer = await inquiries.why_changed(db_session=db_session, account=account)
+        return _reply("billing_why", currency=request.settings.billing_currency, **answer)
+    if parsed.command is Command.READINGS:
+        if parsed.leftover:  # "показания abc": words where numbers should be
+            return _reply("billing_reading_howto", reason="reading:not_a_number")
+        answer = await inquiries.last_readings(db_session=db_session, account=account)
+        return _reply("billing_readings", **answer)
+    return await _submit(db_session, request, parsed, account)
+
+
+async def _submit(
+    db_session: AsyncSession, request: RoutedRequest, parsed: BillingCommand, account: Account
+) -> Outcome:
+    settings = request.settings
+    meters = await account_meters(db_session=db_session, account_id=account.id)
+    try:
+        matched = match_meters(meters, parsed.values)
+    except ReadingRejected as exc:
+        return _reply("billing_reading_howto", reason=exc.reason, **exc.values)
+    today = request.now.astimezone(ZoneInfo(settings.timezone)).date()
+    period = reading_period(today, settings.billing_reading_deadline_day)
+    results = []
+    for meter, service, value in matched:
+        outcome = await submit_reading(
+            db_session=db_session,
+            meter=meter,
+            value=value,
+            period=period,
+            band=settings.billing_review_band,
+            channel=request.message.channel,
+            inbound_id=request.inbound_id,
+            now=request.now,
+        )
+        results.append(
+            {
+                "service": service.names,
+                "label": (service.aliases or [service.code])[0],
+                "value": str(value.normalize()),
+                "status": str(outcome.status),
+                "reason": outcome.reason or "",
+                "volume": str(outcome.volume.normalize()) if outcome.volume is not None else "",
+            }
+        )
+    return _reply(
+        "billing_reading_result",
+        account=account.number,
+        period=period.strftime("%Y-%m"),
+        late=period.month != today.month,
+        results=results,
+    )
+
+
+register(BackOffice.BILLING, handle_billing)
+register_reader(read_billing_command)
