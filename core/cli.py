@@ -140,17 +140,40 @@ def demo(with_staff: bool | None) -> None:
 
 
 @main.command("import")
-@click.argument("what", type=click.Choice(["departments", "categories", "routing", "calendar"]))
+@click.argument(
+    "what",
+    type=click.Choice(
+        [
+            "departments",
+            "categories",
+            "routing",
+            "calendar",
+            "suppliers",
+            "services",
+            "tariffs",
+            "accounts",
+            "meters",
+            "building_meters",
+            "balances",
+        ]
+    ),
+)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(what: str, path: Path) -> None:
-    """Imports reference data from CSV (columns in docs/import-formats.md)."""
-    from core.imports import ImportRejected, import_csv
+    """Imports reference or billing data from CSV (columns in docs/import-formats.md)."""
+    from core.imports import ImportOptions, ImportRejected, import_csv
 
+    settings = get_settings()
+    options = ImportOptions(
+        secret=settings.secret_key.get_secret_value(),
+        region=settings.phone_region,
+        language=settings.default_language,
+    )
     # utf-8-sig: spreadsheets save CSV with a byte-order mark.
     text = path.read_text(encoding="utf-8-sig")
     try:
         report = _in_transaction(
-            lambda session: import_csv(db_session=session, what=what, text=text)
+            lambda session: import_csv(db_session=session, what=what, text=text, options=options)
         )
     except ImportRejected as exc:
         for line, reason in exc.report.rejected:

@@ -46,14 +46,23 @@ class ImportRejected(ValueError):
         self.report = report
 
 
-def _names(row: dict[str, str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ImportOptions:
+    """What some rows need beyond the file: the key PINs are hashed with, the phone region."""
+
+    secret: str = ""
+    region: str = "RU"
+    language: str = "en"
+
+
+def names_of(row: dict[str, str]) -> dict[str, str]:
     names = {lang: row.get(f"name_{lang}", "").strip() for lang in ("en", "ru", "zh")}
     if not names["en"]:
         raise ValueError("name_en is required")
     return {lang: value for lang, value in names.items() if value}
 
 
-def _set(obj: Any, values: dict[str, Any]) -> bool:
+def set_values(obj: Any, values: dict[str, Any]) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(obj, name) != value:
@@ -62,7 +71,7 @@ def _set(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-async def _upsert(
+async def upsert(
     db_session: AsyncSession,
     report: ImportReport,
     model: type,
@@ -73,7 +82,7 @@ async def _upsert(
     if existing is None:
         db_session.add(model(**lookup, **values))
         report.created += 1
-    elif _set(existing, values):
+    elif set_values(existing, values):
         report.updated += 1
     else:
         report.unchanged += 1
@@ -81,22 +90,22 @@ async def _upsert(
 
 
 async def _department_row(
-    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport, _options: ImportOptions
 ) -> None:
     code = row.get("code", "").strip()
     if not code:
         raise ValueError("code is required")
-    await _upsert(
+    await upsert(
         db_session,
         report,
         Department,
         {"code": code},
-        {"names": _names(row), "active": row.get("active", "1").strip() != "0"},
+        {"names": names_of(row), "active": row.get("active", "1").strip() != "0"},
     )
 
 
 async def _category_row(
-    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport, _options: ImportOptions
 ) -> None:
     code = row.get("code", "").strip()
     if not code:
@@ -107,14 +116,14 @@ async def _category_row(
         lang: [w.strip() for w in row.get(f"keywords_{lang}", "").split("|") if w.strip()]
         for lang in ("en", "ru", "zh")
     }
-    await _upsert(
+    await upsert(
         db_session,
         report,
         Category,
         {"code": code},
         {
             "kind": kind,
-            "names": _names(row),
+            "names": names_of(row),
             "default_priority": priority,
             "keywords": {k: v for k, v in keywords.items() if v},
             "menu_key": row.get("menu_key", "").strip() or None,
@@ -123,7 +132,9 @@ async def _category_row(
     )
 
 
-async def _rule_row(db_session: AsyncSession, row: dict[str, str], report: ImportReport) -> None:
+async def _rule_row(
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport, _options: ImportOptions
+) -> None:
     data = RoutingRuleIn(
         position=int(row.get("position", "")),
         name=row.get("name", "").strip(),
@@ -139,11 +150,11 @@ async def _rule_row(db_session: AsyncSession, row: dict[str, str], report: Impor
     )
     values = await routing_service.rule_values(db_session=db_session, data=data)
     name = values.pop("name")
-    await _upsert(db_session, report, RoutingRule, {"name": name}, values)
+    await upsert(db_session, report, RoutingRule, {"name": name}, values)
 
 
 async def _calendar_day_row(
-    db_session: AsyncSession, row: dict[str, str], report: ImportReport
+    db_session: AsyncSession, row: dict[str, str], report: ImportReport, _options: ImportOptions
 ) -> None:
     calendar_id = await db_session.scalar(
         select(WorkCalendar.id).where(WorkCalendar.code == row.get("calendar", "").strip())
@@ -153,7 +164,7 @@ async def _calendar_day_row(
     working = row.get("is_working", "").strip().lower()
     if working not in ("0", "1", "true", "false"):
         raise ValueError("is_working must be 0/1 or true/false")
-    await _upsert(
+    await upsert(
         db_session,
         report,
         CalendarDay,
@@ -162,7 +173,7 @@ async def _calendar_day_row(
     )
 
 
-RowImporter = Callable[[AsyncSession, dict[str, str], ImportReport], Awaitable[None]]
+RowImporter = Callable[[AsyncSession, dict[str, str], ImportReport, ImportOptions], Awaitable[None]]
 
 IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
     "departments": (_department_row, ("code", "name_en")),
@@ -172,9 +183,19 @@ IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
 }
 
 
-async def import_csv(*, db_session: AsyncSession, what: str, text: str) -> ImportReport:
+def importers() -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
+    """Returns every importer by name: the reference data here and each domain's own."""
+    from core.billing.imports import IMPORTERS as BILLING
+
+    return {**IMPORTERS, **BILLING}
+
+
+async def import_csv(
+    *, db_session: AsyncSession, what: str, text: str, options: ImportOptions | None = None
+) -> ImportReport:
     """Imports one CSV file of ``what``; raises ImportRejected (nothing written) on bad rows."""
-    importer, required = IMPORTERS[what]
+    importer, required = importers()[what]
+    options = options or ImportOptions()
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     report = ImportReport()
@@ -187,7 +208,7 @@ async def import_csv(*, db_session: AsyncSession, what: str, text: str) -> Impor
             break
         try:
             async with db_session.begin_nested():
-                await importer(db_session, row, report)
+                await importer(db_session, row, report, options)
         except IntegrityError:
             report.rejected.append((line, "conflicts with an existing row (a duplicate key?)"))
         except (ValueError, ValidationError, routing_service.UnknownReference) as exc:

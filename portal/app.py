@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from channels.registry import SenderRegistry
 from core.auth.views import router as session_router
+from core.billing.views import router as billing_router
 from core.config import Settings, get_settings
 from core.jobs.tasks import running_workers
 from core.notices.views import router as notices_router
@@ -91,6 +92,7 @@ def create_app(
     )
     api = APIRouter(prefix="/api/v1")
     for router in (
+        billing_router,
         tickets_router,
         residents_router,
         routing_router,

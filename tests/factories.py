@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from channels.contract import Channel, InboundMessage
+from core.auth import service as auth_service
+from core.auth.enums import Role, ScopeKind
 from core.db import transaction, utcnow
 from core.outbox import service as outbox_service
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
+from core.territory.models import District
 
 _ids = itertools.count(1)
 
@@ -67,3 +70,20 @@ async def queued_sms(
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(**state)
             )
     return row
+
+
+async def api_key(
+    hub: Hub,
+    role: Role = Role.AGENT,
+    scope: ScopeKind = ScopeKind.CITY,
+    scope_code: str | None = None,
+) -> dict[str, str]:
+    """Returns headers carrying a new API key with ``role``, scoped to a district by code."""
+    async with transaction(hub.session_factory) as session:
+        scope_id = None
+        if scope_code:
+            scope_id = await session.scalar(select(District.id).where(District.code == scope_code))
+        _, key = await auth_service.create_api_key(
+            db_session=session, name="test", role=role, scope_kind=scope, scope_id=scope_id
+        )
+    return {"X-API-Key": key}

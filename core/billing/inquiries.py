@@ -54,7 +54,9 @@ async def _last_period(db_session: AsyncSession, account_id: int) -> Any:
 
 async def balance(*, db_session: AsyncSession, account: Account) -> Answer:
     """Returns what the account owes, per supplier and service, less any advance paid."""
-    owed = await outstanding(db_session=db_session, account_id=account.id)
+    # Unclamped: a service in credit (an opening credit, a recalculation after payment)
+    # lowers the total due.
+    owed = await outstanding(db_session=db_session, account_id=account.id, clamp=False)
     services = await _services(db_session)
     advance = await _advance(db_session, account.id)
     total = sum(owed.values(), calc.ZERO)

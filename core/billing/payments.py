@@ -13,7 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import calc
-from core.billing.models import Charge, Payment, PaymentAllocation, Recalculation
+from core.billing.models import (
+    BillingService,
+    Charge,
+    Payment,
+    PaymentAllocation,
+    Recalculation,
+)
 from core.territory.models import Account
 
 STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")
@@ -23,9 +29,11 @@ class PaymentRejected(ValueError):
     """A payment that cannot be recorded; the reason is for the operator."""
 
 
-async def outstanding(*, db_session: AsyncSession, account_id: int) -> dict[int, Decimal]:
+async def outstanding(
+    *, db_session: AsyncSession, account_id: int, clamp: bool = True
+) -> dict[int, Decimal]:
     """Returns what the account still owes per service (charged and recalculated, less
-    what was allocated; not below 0)."""
+    what was allocated); not below 0 unless ``clamp`` is off (a credit shows negative)."""
     charged: dict[int, Decimal] = defaultdict(lambda: calc.ZERO)
     for model in (Charge, Recalculation):
         for service_id, total in (
@@ -46,10 +54,15 @@ async def outstanding(*, db_session: AsyncSession, account_id: int) -> dict[int,
             )
         ).all()
     )
+    floor = calc.ZERO if clamp else None
     return {
-        service_id: max(calc.ZERO, calc.money(Decimal(total) - Decimal(paid.get(service_id, 0))))
+        service_id: _at_least(calc.money(Decimal(total) - Decimal(paid.get(service_id, 0))), floor)
         for service_id, total in charged.items()
     }
+
+
+def _at_least(value: Decimal, floor: Decimal | None) -> Decimal:
+    return value if floor is None else max(floor, value)
 
 
 async def record_payment(
@@ -103,6 +116,16 @@ async def record_payment(
         )
     await db_session.flush()
     return payment
+
+
+async def allocations(*, db_session: AsyncSession, payment_id: int) -> dict[str, Decimal]:
+    """Returns how a payment was split, by service code ("" for the advance)."""
+    rows = await db_session.execute(
+        select(BillingService.code, PaymentAllocation.amount)
+        .outerjoin(BillingService, BillingService.id == PaymentAllocation.service_id)
+        .where(PaymentAllocation.payment_id == payment_id)
+    )
+    return {code or "": amount for code, amount in rows.all()}
 
 
 @dataclass

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.billing import calc
 from core.billing.models import (
     BillingService,
+    BuildingMeter,
+    BuildingMeterReading,
     Charge,
     Payment,
     PaymentAllocation,
@@ -23,7 +25,7 @@ from core.billing.models import (
     Supplier,
 )
 from core.billing.service import month_start, months_before
-from core.territory.models import Account
+from core.territory.models import Account, Building, Premises
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,75 @@ async def debtors(*, db_session: AsyncSession, min_owed: Decimal) -> list[Debtor
     return sorted(lines, key=lambda line: (-line.owed, line.account))
 
 
-def to_csv(rows: Sequence[SupplierLine] | Sequence[DebtorLine], row_type: type) -> str:
+@dataclass(frozen=True)
+class LossLine:
+    building: str
+    service: str
+    supplied: Decimal  # by the building's meter: this period's reading less the last one
+    billed: Decimal  # the volumes charged to the building's accounts for the period
+    loss: Decimal
+    loss_percent: Decimal | None
+
+
+async def building_losses(
+    *, db_session: AsyncSession, period: date, building_ids: Sequence[int] | None = None
+) -> list[LossLine]:
+    """Returns, per building meter with readings for the period and the one before, what
+    the supplier delivered against what was billed: the losses (or unbilled use)."""
+    start = month_start(period)
+    previous = months_before(start, 1)
+    query = (
+        select(BuildingMeter, Building.code, BillingService.code)
+        .join(Building, Building.id == BuildingMeter.building_id)
+        .join(BillingService, BillingService.id == BuildingMeter.service_id)
+        .order_by(Building.code, BillingService.code)
+    )
+    if building_ids is not None:
+        query = query.where(BuildingMeter.building_id.in_(building_ids))
+    lines = []
+    for meter, building_code, service_code in (await db_session.execute(query)).all():
+        values = dict(
+            (
+                await db_session.execute(
+                    select(BuildingMeterReading.period, BuildingMeterReading.value).where(
+                        BuildingMeterReading.meter_id == meter.id,
+                        BuildingMeterReading.period.in_([start, previous]),
+                    )
+                )
+            ).all()
+        )
+        if start not in values or previous not in values:
+            continue
+        supplied = values[start] - values[previous]
+        billed = Decimal(
+            await db_session.scalar(
+                select(func.coalesce(func.sum(Charge.quantity), 0))
+                .join(Account, Account.id == Charge.account_id)
+                .join(Premises, Premises.id == Account.premises_id)
+                .where(
+                    Premises.building_id == meter.building_id,
+                    Charge.service_id == meter.service_id,
+                    Charge.period == start,
+                )
+            )
+            or 0
+        )
+        loss = supplied - billed
+        percent = (loss * 100 / supplied).quantize(Decimal("0.1")) if supplied else None
+        lines.append(LossLine(building_code, service_code, supplied, billed, loss, percent))
+    return lines
+
+
+def to_csv(
+    rows: Sequence[SupplierLine] | Sequence[DebtorLine] | Sequence[LossLine], row_type: type
+) -> str:
     """Returns rows of a report dataclass as CSV with a header row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([f.name for f in fields(row_type)])
-    writer.writerows(_plain(astuple(row)) for row in rows)
+    writer.writerows(_plain(astuple(row)) for row in rows)  # None becomes ""
     return buffer.getvalue()
 
 
 def _plain(values: Iterable[object]) -> list[str]:
-    return [str(value) for value in values]
+    return ["" if value is None else str(value) for value in values]

@@ -3,7 +3,6 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
-from core.auth import service as auth_service
 from core.auth.enums import Role
 from core.db import transaction, utcnow
 from core.intake import service as intake
@@ -15,7 +14,7 @@ from core.outbox.enums import OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact
 from core.runtime import Hub
-from tests.factories import inbound
+from tests.factories import api_key, inbound
 
 # Building b001 (North) holds the demo phones +79001000001 … +79001000006.
 BUILDING_1 = [f"+7900100000{i}" for i in range(1, 7)]
@@ -28,9 +27,7 @@ OUTAGE = {
 
 
 async def admin(hub: Hub) -> dict[str, str]:
-    async with transaction(hub.session_factory) as session:
-        _, key = await auth_service.create_api_key(db_session=session, name="t", role=Role.ADMIN)
-    return {"X-API-Key": key}
+    return await api_key(hub, Role.ADMIN)
 
 
 async def rows(hub: Hub) -> list[OutboxMessage]:

@@ -2,30 +2,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
-from core.db import transaction
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
-from core.territory.models import District
 from core.tickets.models import Ticket
-
-
-async def api_key(
-    hub: Hub,
-    role: Role = Role.AGENT,
-    scope: ScopeKind = ScopeKind.CITY,
-    scope_code: str | None = None,
-) -> dict[str, str]:
-    async with transaction(hub.session_factory) as session:
-        scope_id = None
-        if scope_code:
-            scope_id = await session.scalar(select(District.id).where(District.code == scope_code))
-        _, key = await auth_service.create_api_key(
-            db_session=session, name="test", role=role, scope_kind=scope, scope_id=scope_id
-        )
-    return {"X-API-Key": key}
-
+from tests.factories import api_key
 
 NEW = {"channel": "sms", "sender_address": "+79005550101", "text": "No hot water since morning"}
 

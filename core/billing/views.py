@@ -1,0 +1,429 @@
+"""REST API of the settlement centre: charge runs, payments, acts, readings, reports, imports.
+
+City-wide operations (charge runs, statements, imports, supplier reports) need a city-wide
+supervisor. Work on one account or building is for staff whose territory contains it; the
+settlement centre's own staff are scoped to the department with code ``billing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.enums import ScopeKind
+from core.auth.service import Principal
+from core.billing import identity, inquiries, payments, readings, recalculations, reports
+from core.billing.enums import ReadingStatus
+from core.billing.models import BillingService, Meter, MeterReading
+from core.billing.schemas import (
+    AbsenceIn,
+    AccountSummary,
+    BuildingReadingIn,
+    ChargeRunIn,
+    ChargeRunOut,
+    ImportOut,
+    PaymentIn,
+    PaymentOut,
+    PinIn,
+    QualityActIn,
+    ReadingOut,
+    ReviewIn,
+    StatementOut,
+    period_start,
+)
+from core.billing.service import ChargeRules, run_charges
+from core.db import utcnow
+from core.imports import ImportOptions, ImportRejected, import_csv, importers
+from core.routing.models import Department
+from core.territory.models import Account, Building, Community, Premises
+from portal.deps import (
+    ADMIN_ROLES,
+    INTAKE_ROLES,
+    CityAdminDep,
+    DbId,
+    HubDep,
+    SessionDep,
+    require_roles,
+)
+
+router = APIRouter(prefix="/billing", tags=["billing"])
+StaffDep = Annotated[Principal, Depends(require_roles(*INTAKE_ROLES))]
+SupervisorDep = Annotated[Principal, Depends(require_roles(*ADMIN_ROLES))]
+AccountNumber = Annotated[str, Path(pattern=r"^\d{5,12}$")]
+Format = Annotated[Literal["json", "csv"], Query()]
+CSV_BODY = Annotated[str, Body(media_type="text/csv", max_length=20_000_000)]
+UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
+
+
+async def _building_district(db_session: AsyncSession, building_id: int) -> tuple[int, int]:
+    row = (
+        await db_session.execute(
+            select(Community.id, Community.district_id)
+            .join(Building, Building.community_id == Community.id)
+            .where(Building.id == building_id)
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def _in_scope(db_session: AsyncSession, principal: Principal, building_id: int) -> bool:
+    scope = principal.scope
+    if scope.kind is ScopeKind.CITY:
+        return True
+    if scope.kind is ScopeKind.DEPARTMENT:
+        code = await db_session.scalar(select(Department.code).where(Department.id == scope.id))
+        return code == "billing"
+    community_id, district_id = await _building_district(db_session, building_id)
+    if scope.kind is ScopeKind.DISTRICT:
+        return district_id == scope.id
+    if scope.kind is ScopeKind.COMMUNITY:
+        return community_id == scope.id
+    return False
+
+
+async def _account(db_session: AsyncSession, principal: Principal, number: str) -> Account:
+    """Returns the account if it exists inside the caller's territory, else 404."""
+    row = (
+        await db_session.execute(
+            select(Account, Premises.building_id)
+            .join(Premises, Premises.id == Account.premises_id)
+            .where(Account.number == number)
+        )
+    ).first()
+    # Outside the territory looks the same as absent: account numbers are not enumerable.
+    if row is None or not await _in_scope(db_session, principal, row[1]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+    return row[0]
+
+
+def _rows(lines: Sequence[Any]) -> list[dict[str, Any]]:
+    """Returns report lines for JSON with money as strings: floats would lose kopecks."""
+    return [
+        {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(line).items()}
+        for line in lines
+    ]
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.post("/charge-runs", response_model=ChargeRunOut)
+async def create_charge_run(
+    body: ChargeRunIn, hub: HubDep, db_session: SessionDep, _principal: CityAdminDep
+) -> ChargeRunOut:
+    """Charges every account for a period; running it again replaces that period."""
+    settings = hub.settings
+    rules = ChargeRules(
+        average_window=settings.billing_average_window,
+        min_months=settings.billing_average_min_months,
+        average_cap=settings.billing_average_cap,
+    )
+    report = await run_charges(db_session=db_session, period=period_start(body.period), rules=rules)
+    await db_session.commit()
+    return ChargeRunOut(
+        period=report.period,
+        charges=report.charges,
+        total=report.total,
+        by_basis=report.by_basis,
+        missing_tariffs=report.missing_tariffs,
+    )
+
+
+@router.get("/accounts/{number}", response_model=AccountSummary)
+async def get_account(
+    number: AccountNumber, db_session: SessionDep, principal: StaffDep
+) -> AccountSummary:
+    """Returns what an agent needs on the phone: balance, last bill, payments, readings."""
+    account = await _account(db_session, principal, number)
+    return AccountSummary(
+        balance=await inquiries.balance(db_session=db_session, account=account),
+        bill=await inquiries.breakdown(db_session=db_session, account=account),
+        payments=await inquiries.last_payments(db_session=db_session, account=account, limit=12),
+        readings=await inquiries.last_readings(db_session=db_session, account=account),
+    )
+
+
+@router.get("/accounts/{number}/why")
+async def get_why(
+    number: AccountNumber, db_session: SessionDep, principal: StaffDep
+) -> dict[str, object]:
+    """Returns how the last bill differs from the one before, service by service."""
+    account = await _account(db_session, principal, number)
+    return await inquiries.why_changed(db_session=db_session, account=account)
+
+
+@router.post("/accounts/{number}/payments", response_model=PaymentOut, status_code=201)
+async def create_payment(
+    number: AccountNumber, body: PaymentIn, db_session: SessionDep, principal: StaffDep
+) -> PaymentOut:
+    """Records a payment taken by a cashier; split pro rata unless the payer chose."""
+    account = await _account(db_session, principal, number)
+    chosen = None
+    if body.allocation:
+        ids = dict(
+            (
+                await db_session.execute(
+                    select(BillingService.code, BillingService.id).where(
+                        BillingService.code.in_(body.allocation)
+                    )
+                )
+            ).all()
+        )
+        unknown = sorted(set(body.allocation) - set(ids))
+        if unknown:
+            raise HTTPException(UNPROCESSABLE, f"unknown services: {', '.join(unknown)}")
+        chosen = {ids[code]: amount for code, amount in body.allocation.items()}
+    try:
+        payment = await payments.record_payment(
+            db_session=db_session,
+            account_number=account.number,
+            paid_on=body.paid_on,
+            amount=body.amount,
+            source="manual",
+            external_id=body.external_id,
+            chosen=chosen,
+        )
+    except payments.PaymentRejected as exc:
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+    if payment is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this payment is already recorded")
+    parts = await payments.allocations(db_session=db_session, payment_id=payment.id)
+    await db_session.commit()
+    return PaymentOut(
+        id=payment.id,
+        amount=payment.amount,
+        allocated={code: amount for code, amount in parts.items() if code},
+        advance=parts.get("", Decimal(0)),
+    )
+
+
+@router.put("/accounts/{number}/pin", status_code=204)
+async def set_pin(
+    number: AccountNumber, body: PinIn, hub: HubDep, db_session: SessionDep, principal: StaffDep
+) -> None:
+    """Sets the account's PIN (printed on the next bill, or told to the holder in person)."""
+    account = await _account(db_session, principal, number)
+    account.pin_hash = identity.hash_pin(
+        secret=hub.settings.secret_key.get_secret_value(),
+        account_number=account.number,
+        pin=body.pin,
+    )
+    await db_session.commit()
+
+
+@router.post("/accounts/{number}/absences", status_code=201)
+async def create_absence(
+    number: AccountNumber, body: AbsenceIn, db_session: SessionDep, principal: StaffDep
+) -> dict[str, str]:
+    """Recalculates a service for a temporary absence, on the resident's application."""
+    account = await _account(db_session, principal, number)
+    try:
+        amount = await recalculations.record_absence(
+            db_session=db_session,
+            account_number=account.number,
+            service_code=body.service,
+            period=period_start(body.period),
+            days_absent=body.days,
+        )
+    except recalculations.RecalculationRejected as exc:
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+    await db_session.commit()
+    return {"amount": str(amount)}
+
+
+@router.post("/quality-acts", status_code=201)
+async def create_quality_act(
+    body: QualityActIn, db_session: SessionDep, principal: SupervisorDep
+) -> dict[str, int]:
+    """Records an under-delivery act for a building: every account's fee is reduced."""
+    building_id = await db_session.scalar(select(Building.id).where(Building.code == body.building))
+    if building_id is None or not await _in_scope(db_session, principal, building_id):
+        raise HTTPException(UNPROCESSABLE, f"unknown building {body.building!r}")
+    try:
+        changed = await recalculations.record_quality_act(
+            db_session=db_session,
+            building_id=building_id,
+            service_code=body.service,
+            period=period_start(body.period),
+            hours=body.hours,
+        )
+    except recalculations.RecalculationRejected as exc:
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+    await db_session.commit()
+    return {"accounts": changed}
+
+
+@router.get("/readings/review", response_model=list[ReadingOut])
+async def list_readings_for_review(
+    db_session: SessionDep, principal: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[ReadingOut]:
+    """Returns readings held for review (far above the usual), oldest first."""
+    rows = await db_session.execute(
+        select(
+            MeterReading, Meter.serial, BillingService.code, Account.number, Premises.building_id
+        )
+        .join(Meter, Meter.id == MeterReading.meter_id)
+        .join(BillingService, BillingService.id == Meter.service_id)
+        .join(Account, Account.id == Meter.account_id)
+        .join(Premises, Premises.id == Account.premises_id)
+        .where(MeterReading.status == ReadingStatus.REVIEW)
+        .order_by(MeterReading.id)
+        .limit(limit)
+    )
+    out = []
+    for reading, serial, service, number, building_id in rows.all():
+        if await _in_scope(db_session, principal, building_id):
+            out.append(
+                ReadingOut(
+                    id=reading.id,
+                    account=number,
+                    serial=serial,
+                    service=service,
+                    period=reading.period,
+                    value=reading.value,
+                    status=reading.status,
+                    reason=reading.reason,
+                    channel=reading.channel,
+                )
+            )
+    return out
+
+
+@router.post("/readings/{reading_id}/review")
+async def review_reading(
+    reading_id: DbId, body: ReviewIn, db_session: SessionDep, principal: StaffDep
+) -> dict[str, str]:
+    """Lets a held reading stand, or strikes it out (the next charge run follows)."""
+    building_id = await db_session.scalar(
+        select(Premises.building_id)
+        .join(Account, Account.premises_id == Premises.id)
+        .join(Meter, Meter.account_id == Account.id)
+        .join(MeterReading, MeterReading.meter_id == Meter.id)
+        .where(MeterReading.id == reading_id)
+    )
+    if building_id is None or not await _in_scope(db_session, principal, building_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such reading")
+    try:
+        reading = await readings.review_reading(
+            db_session=db_session,
+            reading_id=reading_id,
+            accept=body.accept,
+            reviewer=principal.actor,
+            now=utcnow(),
+        )
+    except readings.ReviewRejected as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    await db_session.commit()
+    return {"status": str(reading.status)}
+
+
+@router.post("/building-readings", status_code=204)
+async def create_building_reading(
+    body: BuildingReadingIn, db_session: SessionDep, _principal: CityAdminDep
+) -> None:
+    """Records a building meter's reading for a period (again corrects it)."""
+    try:
+        await readings.record_building_reading(
+            db_session=db_session,
+            serial=body.serial,
+            service_code=body.service,
+            period=period_start(body.period),
+            value=body.value,
+        )
+    except readings.ReadingRejected as exc:
+        raise HTTPException(UNPROCESSABLE, f"no building meter {body.serial!r}") from exc
+    await db_session.commit()
+
+
+@router.post("/statements", response_model=StatementOut)
+async def import_statement(
+    text: CSV_BODY, db_session: SessionDep, _principal: CityAdminDep
+) -> StatementOut:
+    """Imports a bank statement (docs/import-formats.md); payments seen before are skipped."""
+    try:
+        report = await payments.import_statement(db_session=db_session, text=text)
+    except payments.StatementRejected as exc:
+        raise HTTPException(
+            UNPROCESSABLE,
+            [{"line": line, "reason": reason} for line, reason in exc.report.rejected],
+        ) from exc
+    await db_session.commit()
+    return StatementOut(recorded=report.recorded, duplicates=report.already_recorded)
+
+
+@router.post("/imports/{what}", response_model=ImportOut)
+async def import_file(
+    what: str, text: CSV_BODY, hub: HubDep, db_session: SessionDep, _principal: CityAdminDep
+) -> ImportOut:
+    """Imports a billing CSV file: all rows or, if any is bad, none (with every reason)."""
+    if what not in importers():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no importer {what!r}")
+    settings = hub.settings
+    options = ImportOptions(
+        secret=settings.secret_key.get_secret_value(),
+        region=settings.phone_region,
+        language=settings.default_language,
+    )
+    try:
+        report = await import_csv(db_session=db_session, what=what, text=text, options=options)
+    except ImportRejected as exc:
+        await db_session.rollback()
+        raise HTTPException(
+            UNPROCESSABLE,
+            [{"line": line, "reason": reason} for line, reason in exc.report.rejected],
+        ) from exc
+    await db_session.commit()
+    return ImportOut(created=report.created, updated=report.updated, unchanged=report.unchanged)
+
+
+@router.get("/reports/suppliers", response_model=None)
+async def supplier_report(
+    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    db_session: SessionDep,
+    _principal: CityAdminDep,
+    format: Format = "json",  # noqa: A002 (the query parameter's public name)
+) -> Response | list[dict[str, Any]]:
+    """Returns billed, recalculated, paid and debt per supplier for a period."""
+    lines = await reports.supplier_report(db_session=db_session, period=period_start(period))
+    if format == "csv":
+        return _csv(reports.to_csv(lines, reports.SupplierLine), f"suppliers-{period}")
+    return _rows(lines)
+
+
+@router.get("/reports/debtors", response_model=None)
+async def debtor_report(
+    db_session: SessionDep,
+    _principal: CityAdminDep,
+    min_owed: Annotated[Decimal, Query(ge=0, lt=Decimal(10) ** 9)] = Decimal(0),
+    format: Format = "json",  # noqa: A002
+) -> Response | list[dict[str, Any]]:
+    """Returns accounts owing at least ``min_owed``, largest debt first."""
+    lines = await reports.debtors(db_session=db_session, min_owed=min_owed)
+    if format == "csv":
+        return _csv(reports.to_csv(lines, reports.DebtorLine), "debtors")
+    return _rows(lines)
+
+
+@router.get("/reports/losses", response_model=None)
+async def losses_report(
+    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    db_session: SessionDep,
+    _principal: CityAdminDep,
+    format: Format = "json",  # noqa: A002
+) -> Response | list[dict[str, Any]]:
+    """Returns supplied-against-billed volumes per building meter for a period."""
+    lines = await reports.building_losses(db_session=db_session, period=period_start(period))
+    if format == "csv":
+        return _csv(reports.to_csv(lines, reports.LossLine), f"losses-{period}")
+    return _rows(lines)
