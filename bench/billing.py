@@ -173,49 +173,52 @@ SQL_FUNCTIONS = [
 
 SEED_BUILDINGS = """
 INSERT INTO buildings (id, community_id, code, addresses, latitude, longitude, total_area)
-SELECT $1 + g, ($3::int[])[1 + g % cardinality($3::int[])], 'BENCH-' || g,
+SELECT $1::int + g, ($3::int[])[1 + g % cardinality($3::int[])], 'BENCH-' || g,
        json_build_object('en', g || ' Bench Street', 'ru', 'ул. Стендовая, ' || g,
                          'zh', '基准街' || g || '号'),
        55.70 + (g % 100) * 0.001, 37.50 + (g / 100) * 0.001, 0
-FROM generate_series(1, $2) AS g
+FROM generate_series(1, $2::int) AS g
 """
 SEED_PREMISES = """
 INSERT INTO premises (id, building_id, number, kind, area)
-SELECT $1 + i, $2 + 1 + (i - 1) / $4, ((i - 1) % $4 + 1)::text, 'flat',
+SELECT $1::int + i, $2::int + 1 + (i - 1) / $4::int, ((i - 1) % $4::int + 1)::text, 'flat',
        28.40 + (i * 37) % 70 + (i % 10) * 0.1
-FROM generate_series(1, $3) AS i
+FROM generate_series(1, $3::int) AS i
 """
 SEED_BUILDING_AREAS = """
 UPDATE buildings b SET total_area = s.area
-FROM (SELECT building_id, sum(area) AS area FROM premises WHERE building_id > $1
+FROM (SELECT building_id, sum(area) AS area FROM premises WHERE building_id > $1::int
       GROUP BY building_id) AS s
 WHERE b.id = s.building_id
 """
 SEED_RESIDENTS = """
 INSERT INTO residents (id, display_name, language, created_at)
-SELECT $1 + i, CASE WHEN i <= $2 THEN 'Holder ' || i ELSE 'Family ' || (i - $2) END,
+SELECT $1::int + i,
+       CASE WHEN i <= $2::int THEN 'Holder ' || i ELSE 'Family ' || (i - $2::int) END,
        (ARRAY['ru', 'ru', 'ru', 'en', 'zh'])[1 + i % 5], now()
-FROM generate_series(1, $2 + $3) AS i
+FROM generate_series(1, $2::int + $3::int) AS i
 """
 SEED_CONTACTS = """
 INSERT INTO contacts (id, resident_id, kind, value, verified, language, created_at)
-SELECT $1 + i, $2 + i, 'phone',
-       CASE WHEN i <= $3 THEN '+7902' || lpad(i::text, 7, '0')
-            ELSE '+7903' || lpad((i - $3)::text, 7, '0') END,
+SELECT $1::int + i, $2::int + i, 'phone',
+       CASE WHEN i <= $3::int THEN '+7902' || lpad(i::text, 7, '0')
+            ELSE '+7903' || lpad((i - $3::int)::text, 7, '0') END,
        true, (ARRAY['ru', 'ru', 'ru', 'en', 'zh'])[1 + i % 5], now()
-FROM generate_series(1, $3 + $4) AS i
+FROM generate_series(1, $3::int + $4::int) AS i
 """
 SEED_OWNERS = """
 INSERT INTO premises_owners (premises_id, resident_id, share)
-SELECT $1 + i, $2 + i, 1 FROM generate_series(1, $3) AS i
+SELECT $1::int + i, $2::int + i, 1 FROM generate_series(1, $3::int) AS i
 """
 SEED_ACCOUNTS = """
 INSERT INTO accounts (id, number, premises_id, holder_id, registered_residents)
-SELECT $1 + i, ($5 + i)::text, $2 + i, $3 + i, 1 + i % 4 FROM generate_series(1, $4) AS i
+SELECT $1::int + i, ($5::int + i)::text, $2::int + i, $3::int + i, 1 + i % 4
+FROM generate_series(1, $4::int) AS i
 """
 SEED_LINKS = """
 INSERT INTO account_contacts (account_id, contact_id, via, created_at)
-SELECT $1 + j, $2 + $3 + j, 'staff', now() FROM generate_series(1, $4) AS j
+SELECT $1::int + j, $2::int + $3::int + j, 'staff', now()
+FROM generate_series(1, $4::int) AS j
 """
 SEED_ACCOUNT_SERVICES = """
 INSERT INTO account_services (account_id, service_id)
@@ -250,7 +253,8 @@ INSERT INTO charges (account_id, service_id, period, basis, quantity, tariff, am
 SELECT q.account_id, q.service_id, q.period, q.basis, q.quantity, t.price,
        round(q.quantity * t.price, 2), q.period + interval '1 month 2 hours'
 FROM (
-    SELECT x.account_id, x.service_id, (($3::date - make_interval(months => 4 - k)))::date AS period,
+    SELECT x.account_id, x.service_id,
+           (($3::date - make_interval(months => 4 - k)))::date AS period,
            CASE WHEN s.basis = 'area' THEN 'area'
                 WHEN m.j IS NOT NULL AND pg_temp.bench_group(x.account_id, m.j) <= 15
                      THEN CASE WHEN k = 0 THEN 'initial' ELSE 'metered' END
@@ -276,34 +280,35 @@ ORDER BY q.period, q.account_id, q.service_id
 # Four accounts in five paid their bill for the period before last, in full.
 SEED_PAYMENTS = """
 INSERT INTO payments (id, account_id, paid_on, amount, source, external_id, created_at)
-SELECT $3 + account_id, account_id, $2, sum(amount), 'bank', 'bench-' || account_id, now()
-FROM charges WHERE period = $1 AND account_id % 5 <> 0 GROUP BY account_id
+SELECT $3::int + account_id, account_id, $2::date, sum(amount), 'bank', 'bench-' || account_id,
+       now()
+FROM charges WHERE period = $1::date AND account_id % 5 <> 0 GROUP BY account_id
 """
 SEED_ALLOCATIONS = """
 INSERT INTO payment_allocations (payment_id, service_id, amount)
-SELECT $2 + account_id, service_id, amount FROM charges
-WHERE period = $1 AND account_id % 5 <> 0 ORDER BY account_id, service_id
+SELECT $2::int + account_id, service_id, amount FROM charges
+WHERE period = $1::date AND account_id % 5 <> 0 ORDER BY account_id, service_id
 """
-SET_SEQUENCE = "SELECT setval(pg_get_serial_sequence($1, 'id'), $2)"
+SET_SEQUENCE = "SELECT setval(pg_get_serial_sequence($1::text, 'id'), $2::bigint)"
 
 # The bare limit: the same rows computed and written by the database alone.
 BARE_INSERT_SELECT = """
 WITH price AS (
     SELECT DISTINCT ON (service_id) service_id, price FROM tariffs
-    WHERE valid_from <= $2 ORDER BY service_id, valid_from DESC
+    WHERE valid_from <= $2::date ORDER BY service_id, valid_from DESC
 ), cur AS (
     SELECT DISTINCT ON (meter_id) meter_id, value FROM meter_readings
-    WHERE period = $2 AND status <> 'rejected' ORDER BY meter_id, id DESC
+    WHERE period = $2::date AND status <> 'rejected' ORDER BY meter_id, id DESC
 ), prev AS (
     SELECT DISTINCT ON (meter_id) meter_id, value FROM meter_readings
-    WHERE period < $2 AND status <> 'rejected' ORDER BY meter_id, period DESC, id DESC
+    WHERE period < $2::date AND status <> 'rejected' ORDER BY meter_id, period DESC, id DESC
 ), volume AS (
     SELECT m.account_id, m.service_id, cur.value - prev.value AS volume
     FROM meters m JOIN cur ON cur.meter_id = m.id JOIN prev ON prev.meter_id = m.id
     WHERE m.active
 )
 INSERT INTO charges (account_id, service_id, period, basis, quantity, tariff, amount, created_at)
-SELECT q.account_id, q.service_id, $1, q.basis, q.quantity, q.price,
+SELECT q.account_id, q.service_id, $1::date, q.basis, q.quantity, q.price,
        round(q.quantity * q.price, 2), now()
 FROM (
     SELECT x.account_id, x.service_id, price.price,

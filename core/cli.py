@@ -263,5 +263,14 @@ def staff_create(
     click.echo(f"created {username}")
 
 
+def _add_domain_commands() -> None:
+    from core.billing.cli import billing
+
+    main.add_command(billing)
+
+
+_add_domain_commands()
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -65,3 +65,26 @@ def test_api_keys_and_staff_accounts(runner: CliRunner) -> None:
 def test_worker_refuses_to_start_without_redis(runner: CliRunner) -> None:
     result = runner.invoke(main, ["worker"])
     assert result.exit_code == 1 and "HUB_REDIS_URL" in result.output
+
+
+def test_billing_from_the_shell(runner: CliRunner, tmp_path: Path) -> None:
+    samples = Path(__file__).parents[1] / "core" / "billing" / "demo_data"
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    for what in ("suppliers", "services", "tariffs", "accounts", "meters", "balances"):
+        result = runner.invoke(main, ["import", what, str(samples / f"{what}.csv")])
+        assert result.exit_code == 0, result.output
+    run = runner.invoke(main, ["billing", "charge-run", "2026-10"])
+    # 7800001: 6 services, 7800002: 6, 7800003 (an office): 3.
+    assert run.exit_code == 0 and run.output.startswith("15 charges")
+    assert "initial" not in run.output  # imported readings are for September
+    report = runner.invoke(main, ["billing", "report", "suppliers", "--period", "2026-10"])
+    assert report.exit_code == 0 and report.output.splitlines()[0] == (
+        "supplier,billed,recalculated,paid,debt"
+    )
+    assert runner.invoke(main, ["billing", "charge-run", "2026-13"]).exit_code == 2
+    statement = tmp_path / "bank.csv"
+    statement.write_text("external_id,account,paid_on,amount\nP1,7800001,2026-10-03,100.00\n")
+    assert "recorded 1" in runner.invoke(main, ["billing", "statement", str(statement)]).output
+    assert (
+        "already recorded 1" in runner.invoke(main, ["billing", "statement", str(statement)]).output
+    )
