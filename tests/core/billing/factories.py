@@ -72,4 +72,10 @@ async def setup_billing(hub: Hub) -> dict[str, int]:
         meter = Meter(account_id=first.id, service_id=water.id, serial="CW-0001")
         session.add(meter)
         await session.flush()
-        return {"water": water.id, "meter": meter.id, "first": first.id, "second": second.id}
+        return {
+            "water": water.id,
+            "upkeep": upkeep.id,
+            "meter": meter.id,
+            "first": first.id,
+            "second": second.id,
+        }
