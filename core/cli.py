@@ -132,6 +132,7 @@ def demo(with_staff: bool | None) -> None:
             return await load_demo_if_empty(
                 session_factory=create_session_factory(engine),
                 with_staff=settings.embedded if with_staff is None else with_staff,
+                billing_secret=settings.secret_key.get_secret_value(),
             )
         finally:
             await engine.dispose()

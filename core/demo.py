@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
+from core.db import utcnow
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
 from core.routing.enums import BackOffice
@@ -377,8 +378,22 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
 
 
 async def load_demo_if_empty(
-    *, session_factory: async_sessionmaker[AsyncSession], with_staff: bool = True
+    *,
+    session_factory: async_sessionmaker[AsyncSession],
+    with_staff: bool = True,
+    billing_secret: str | None = None,
 ) -> bool:
-    """Loads the demo in its own transaction; safe to call on every start."""
+    """Loads the demo in its own transaction; safe to call on every start.
+
+    With ``billing_secret`` (the key account PINs are hashed with) the demo flats are
+    billed too; tests and benchmarks leave it out and set up billing their own way.
+    """
     async with session_factory() as session, session.begin():
-        return await load_demo(db_session=session, with_staff=with_staff)
+        loaded = await load_demo(db_session=session, with_staff=with_staff)
+        if loaded and billing_secret is not None:
+            from core.billing.demo import load_billing_demo
+
+            await load_billing_demo(
+                db_session=session, secret=billing_secret, today=utcnow().date()
+            )
+        return loaded

@@ -63,7 +63,10 @@ def create_app(
 
             await upgrade_engine(hub.engine, settings)
             if settings.demo_on_first_run:
-                await load_demo_if_empty(session_factory=hub.session_factory)
+                await load_demo_if_empty(
+                    session_factory=hub.session_factory,
+                    billing_secret=settings.secret_key.get_secret_value(),
+                )
         app.state.hub = hub
         try:
             if run_worker:

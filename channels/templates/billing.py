@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.numbers import format_currency, format_decimal, get_currency_name
 
-from core.i18n import gettext, pick_name
+from core.i18n import detect_language, gettext, pick_name
 
 SHORT, SPOKEN, FULL = "short", "spoken", "full"
 _LOCALES = {"en": "en_GB", "ru": "ru_RU", "zh": "zh_Hans_CN"}
@@ -33,6 +33,16 @@ def _label(language: str, prefix: str, value: str) -> str:
     key = f"{prefix}:{value}"
     text = gettext(language, key)
     return value if text == key else text
+
+
+def _short(item: dict[str, Any], language: str) -> str:
+    """Returns the meter's short label in the resident's script ("хв", "cw", "冷水")."""
+    labels: list[str] = item.get("labels") or [""]
+    for label in labels:
+        script = detect_language(label) or "en"
+        if script == language:
+            return label
+    return labels[0]
 
 
 def _name(names: dict[str, str] | None, language: str) -> str:
@@ -164,7 +174,7 @@ def readings(language: str, style: str, values: dict[str, Any]) -> str:
     head = gettext(language, "Last readings, account {account}:", account=values["account"])
     lines = []
     for reading in values["readings"]:
-        label = reading["label"] if style == SHORT else _name(reading["service"], language)
+        label = _short(reading, language) if style == SHORT else _name(reading["service"], language)
         if not reading["value"]:
             lines.append(gettext(language, "{meter}: none yet.", meter=label))
             continue
@@ -190,7 +200,7 @@ def reading_result(language: str, style: str, values: dict[str, Any]) -> str:
     )
     lines = []
     for result in values["results"]:
-        meter = result["label"] if style == SHORT else _name(result["service"], language)
+        meter = _short(result, language) if style == SHORT else _name(result["service"], language)
         status = gettext(language, f"reading_status:{result['status']}")
         text = f"{meter} {result['value']}: {status}"
         reason: str = result["reason"]

@@ -21,6 +21,12 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
+def plain(value: Decimal) -> str:
+    """Returns a quantity without trailing zeros or an exponent: 520, not 5.2E+2."""
+    text = format(value.normalize(), "f")
+    return text
+
+
 class Basis(StrEnum):
     METERED = "metered"  # the meter's volume for the period
     AVERAGE = "average"  # no reading: the average of earlier metered months

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import calc
+from core.billing.calc import plain
 from core.billing.models import (
     BillingService,
     Charge,
@@ -107,9 +108,9 @@ async def breakdown(*, db_session: AsyncSession, account: Account) -> Answer:
                     "supplier": supplier.names,
                     "service": service.names,
                     "basis": charge.basis,
-                    "quantity": str(charge.quantity.normalize()),
+                    "quantity": plain(charge.quantity),
                     "unit": service.unit,
-                    "tariff": str(charge.tariff.normalize()),
+                    "tariff": plain(charge.tariff),
                     "amount": str(charge.amount),
                     "recalculated": str(correction) if correction else "",
                 }
@@ -160,8 +161,8 @@ async def last_readings(*, db_session: AsyncSession, account: Account) -> Answer
             {
                 "service": service.names,
                 "serial": meter.serial,
-                "label": (service.aliases or [service.code])[0],
-                "value": str(reading.value.normalize()) if reading else "",
+                "labels": service.aliases or [service.code],
+                "value": plain(reading.value) if reading else "",
                 "period": reading.period.strftime("%Y-%m") if reading else "",
                 "status": str(reading.status) if reading else "",
             }

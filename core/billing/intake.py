@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import identity, inquiries
+from core.billing.calc import plain
 from core.billing.commands import BillingCommand, Command, parse
 from core.billing.readings import (
     ReadingRejected,
@@ -162,11 +163,11 @@ async def _submit(
         results.append(
             {
                 "service": service.names,
-                "label": (service.aliases or [service.code])[0],
-                "value": str(value.normalize()),
+                "labels": service.aliases or [service.code],
+                "value": plain(value),
                 "status": str(outcome.status),
                 "reason": outcome.reason or "",
-                "volume": str(outcome.volume.normalize()) if outcome.volume is not None else "",
+                "volume": plain(outcome.volume) if outcome.volume is not None else "",
             }
         )
     return _reply(

@@ -124,7 +124,7 @@ BILLING_VALUES = {
         {
             "service": WATER,
             "serial": "CW-1",
-            "label": "cw",
+            "labels": ["cw", "хв", "冷水"],
             "value": "123.4",
             "period": "2026-10",
             "status": "review",
@@ -133,7 +133,7 @@ BILLING_VALUES = {
     "results": [
         {
             "service": WATER,
-            "label": "cw",
+            "labels": ["cw", "хв", "冷水"],
             "value": "120",
             "status": "rejected",
             "reason": "reading:lower_than_previous",
