@@ -7,10 +7,11 @@ bill) becomes a ticket for the settlement centre's staff.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import identity, inquiries
@@ -24,6 +25,7 @@ from core.billing.readings import (
     submit_reading,
 )
 from core.intake.backoffices import Claim, Outcome, RoutedRequest, register, register_reader
+from core.intake.models import InboundRecord
 from core.intake.triage import open_ticket
 from core.routing.enums import BackOffice
 from core.territory.models import Account
@@ -83,6 +85,7 @@ async def _identify(
     """Returns the account the sender has proven, or the reply explaining what is missing."""
     settings = request.settings
     if parsed.account is not None and parsed.pin is not None:
+        await _redact_pin(db_session, request, parsed.pin)
         check = await identity.prove_with_pin(
             db_session=db_session,
             contact=request.contact,
@@ -112,6 +115,18 @@ async def _identify(
     if len(accounts) > 1:
         return None, _reply("billing_choose_account", accounts=[a.number for a in accounts])
     return accounts[0], None
+
+
+async def _redact_pin(db_session: AsyncSession, request: RoutedRequest, pin: str) -> None:
+    """Keeps the PIN out of the stored raw message: the record outlives its purpose."""
+    masked = re.sub(rf"(?<!\d){re.escape(pin)}(?!\d)", "*" * len(pin), request.message.text)
+    payload = request.message.model_dump(mode="json")
+    payload["text"] = masked
+    await db_session.execute(
+        update(InboundRecord)
+        .where(InboundRecord.id == request.inbound_id)
+        .values(text=masked, payload=payload)
+    )
 
 
 async def _answer(

@@ -13,6 +13,7 @@ from core.billing.payments import record_payment
 from core.billing.readings import reading_period
 from core.billing.service import run_charges
 from core.db import transaction, utcnow
+from core.intake.models import InboundRecord
 from core.intake.service import receive
 from core.runtime import Hub
 from core.tickets.models import Ticket
@@ -85,6 +86,9 @@ async def test_a_stranger_must_prove_the_account_with_its_pin(hub: Hub) -> None:
     await setup_billing(hub)
     assert "ACCOUNT" in await ask(hub, "balance", sender=STRANGER)
     assert "is linked" in await ask(hub, f"account 7700001 {PIN}", sender=STRANGER)
+    async with hub.session_factory() as session:  # the PIN is not kept in the raw record
+        kept = (await session.scalars(select(InboundRecord.text))).all()
+        assert "account 7700001 ****" in kept and not any(PIN in text for text in kept)
     # Linked now: the next question needs no PIN.
     assert (await ask(hub, "balance", sender=STRANGER)).startswith("Account 7700001:")
     assert await count(hub, AccountContact) == 1
