@@ -5,12 +5,13 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
-from core.billing.enums import ChargeBasis
+from core.billing.enums import ChargeBasis, ReadingStatus
 from core.billing.identity import hash_pin
 from core.billing.models import (
     AccountService,
     BillingService,
     Meter,
+    MeterReading,
     Supplier,
     Tariff,
 )
@@ -79,3 +80,17 @@ async def setup_billing(hub: Hub) -> dict[str, int]:
             "first": first.id,
             "second": second.id,
         }
+
+
+async def read(hub: Hub, meter_id: int, month: int, value: str) -> None:
+    """Records an accepted reading for a month of 2026, as if checked and taken."""
+    async with transaction(hub.session_factory) as session:
+        session.add(
+            MeterReading(
+                meter_id=meter_id,
+                period=date(2026, month, 1),
+                value=D(value),
+                status=ReadingStatus.ACCEPTED,
+                channel="sms",
+            )
+        )

@@ -5,28 +5,13 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
-from core.billing.enums import ReadingStatus
 from core.billing.models import (
     Charge,
-    MeterReading,
 )
 from core.billing.service import run_charges
 from core.db import transaction
 from core.runtime import Hub
-from tests.core.billing.factories import setup_billing
-
-
-async def read(hub: Hub, meter_id: int, month: int, value: str) -> None:
-    async with transaction(hub.session_factory) as session:
-        session.add(
-            MeterReading(
-                meter_id=meter_id,
-                period=date(2026, month, 1),
-                value=D(value),
-                status=ReadingStatus.ACCEPTED,
-                channel="sms",
-            )
-        )
+from tests.core.billing.factories import read, setup_billing
 
 
 async def water_charges(hub: Hub, account_id: int, service_id: int) -> list[tuple[str, D, D]]:

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.contract import Channel
-from core.billing.enums import ReadingStatus
 from core.billing.models import AccountContact, MeterReading, PinFailure
 from core.billing.payments import record_payment
 from core.billing.readings import reading_period
@@ -17,7 +16,7 @@ from core.intake.models import InboundRecord
 from core.intake.service import receive
 from core.runtime import Hub
 from core.tickets.models import Ticket
-from tests.core.billing.factories import PIN, setup_billing
+from tests.core.billing.factories import PIN, read, setup_billing
 from tests.factories import inbound
 
 HOLDER = "+79001000001"  # demo resident holding account 7700001
@@ -48,16 +47,7 @@ async def readings(hub: Hub) -> list[tuple[D, str, str | None]]:
 async def bill_two_months(hub: Hub, meter_id: int) -> None:
     """Charges January (first reading 100) and February (104.25: 4.25 m³)."""
     for month, value in ((1, "100"), (2, "104.25")):
-        async with transaction(hub.session_factory) as session:
-            session.add(
-                MeterReading(
-                    meter_id=meter_id,
-                    period=date(2026, month, 1),
-                    value=D(value),
-                    status=ReadingStatus.ACCEPTED,
-                    channel="sms",
-                )
-            )
+        await read(hub, meter_id, month, value)
         async with transaction(hub.session_factory) as session:
             await run_charges(db_session=session, period=date(2026, month, 1))
 
