@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     billing_pin_max_failures: int = Field(default=5, ge=1)
     billing_pin_lock_minutes: int = Field(default=60, ge=1)
     billing_currency: str = "RUB"
+    # How a computed amount is rounded to kopecks: half_up (Russian bills) or half_even.
+    billing_rounding: Literal["half_up", "half_even"] = "half_up"
 
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True

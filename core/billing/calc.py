@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 KOPECK = Decimal("0.01")
 ZERO = Decimal("0")
 
 
-def money(value: Decimal) -> Decimal:
-    """Returns ``value`` rounded to kopecks, half up (the rounding on Russian bills)."""
-    return value.quantize(KOPECK, rounding=ROUND_HALF_UP)
+# The rounding of a computed amount to kopecks, by setting name (HUB_BILLING_ROUNDING).
+ROUNDINGS = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+
+
+def money(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """Returns ``value`` rounded to kopecks (half up, as on Russian bills, by default)."""
+    return value.quantize(KOPECK, rounding=rounding)
 
 
 def plain(value: Decimal) -> str:
@@ -126,6 +130,7 @@ def quality_reduction(
     hours_interrupted: Decimal,
     hours_allowed: Decimal,
     rate_per_hour: Decimal = QUALITY_RATE_PER_HOUR,
+    rounding: str = ROUND_HALF_UP,
 ) -> Decimal:
     """Returns how much a month's fee is reduced for interruptions beyond the allowed hours.
 
@@ -133,14 +138,19 @@ def quality_reduction(
     The reduction never exceeds the fee.
     """
     excess = max(ZERO, hours_interrupted - hours_allowed)
-    return money(min(fee, fee * rate_per_hour * excess))
+    return money(min(fee, fee * rate_per_hour * excess), rounding)
 
 
 ABSENCE_MIN_DAYS = 5
 
 
 def absence_reduction(
-    *, fee: Decimal, days_absent: int, days_in_period: int, min_days: int = ABSENCE_MIN_DAYS
+    *,
+    fee: Decimal,
+    days_absent: int,
+    days_in_period: int,
+    min_days: int = ABSENCE_MIN_DAYS,
+    rounding: str = ROUND_HALF_UP,
 ) -> Decimal:
     """Returns the recalculation for a temporary absence: proportional to the days away,
     only when the absence is longer than ``min_days`` full days."""
@@ -148,7 +158,7 @@ def absence_reduction(
         raise ValueError("days absent must lie within the period")
     if days_absent <= min_days:
         return ZERO
-    return money(fee * days_absent / days_in_period)
+    return money(fee * days_absent / days_in_period, rounding)
 
 
 @dataclass(frozen=True)

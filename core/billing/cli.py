@@ -32,11 +32,7 @@ def charge_run(period: str) -> None:
 
     start = _period(period)
     settings = get_settings()
-    rules = ChargeRules(
-        average_window=settings.billing_average_window,
-        min_months=settings.billing_average_min_months,
-        average_cap=settings.billing_average_cap,
-    )
+    rules = ChargeRules.from_settings(settings)
     report = _in_transaction(
         lambda session: run_charges(db_session=session, period=start, rules=rules)
     )

@@ -51,6 +51,7 @@ async def record_quality_act(
     service_code: str,
     period: date,
     hours: Decimal,
+    rounding: str = calc.ROUND_HALF_UP,
 ) -> int:
     """Reduces the period's fee of every account in the building for interruptions beyond
     the service's allowed hours; returns how many accounts the act changed."""
@@ -74,7 +75,10 @@ async def record_quality_act(
         raise RecalculationRejected("no charges for this service, building and period yet")
     for account_id, fee in charges:
         reduction = calc.quality_reduction(
-            fee=fee, hours_interrupted=hours, hours_allowed=service.allowed_interruption_hours
+            fee=fee,
+            hours_interrupted=hours,
+            hours_allowed=service.allowed_interruption_hours,
+            rounding=rounding,
         )
         await _upsert(
             db_session,
@@ -98,6 +102,7 @@ async def record_absence(
     service_code: str,
     period: date,
     days_absent: int,
+    rounding: str = calc.ROUND_HALF_UP,
 ) -> Decimal:
     """Recalculates a service for days away, where no meter measures it; returns the amount."""
     period = month_start(period)
@@ -125,6 +130,7 @@ async def record_absence(
             fee=fee,
             days_absent=days_absent,
             days_in_period=monthrange(period.year, period.month)[1],
+            rounding=rounding,
         )
     except ValueError as exc:
         raise RecalculationRejected(str(exc)) from exc

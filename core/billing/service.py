@@ -20,6 +20,7 @@ from core.billing.models import (
     MeterReading,
     Tariff,
 )
+from core.config import Settings
 from core.db import utcnow
 from core.territory.models import Account, Premises
 
@@ -34,6 +35,17 @@ class ChargeRules:
     average_window: int = 6
     min_months: int = 3
     average_cap: int = 3
+    rounding: str = calc.ROUND_HALF_UP
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChargeRules:
+        """Returns the rules the hub's settings give."""
+        return cls(
+            average_window=settings.billing_average_window,
+            min_months=settings.billing_average_min_months,
+            average_cap=settings.billing_average_cap,
+            rounding=calc.ROUNDINGS[settings.billing_rounding],
+        )
 
 
 @dataclass
@@ -196,7 +208,7 @@ async def _charge_batch(
                 "quantity": quantity,
                 "tariff": tariff,
                 # A reconciliation after estimated months may be negative: a credit.
-                "amount": calc.money(quantity * tariff),
+                "amount": calc.money(quantity * tariff, rules.rounding),
                 "created_at": now,
             }
         )

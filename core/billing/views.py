@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
 from core.auth.service import Principal
-from core.billing import identity, inquiries, payments, readings, recalculations, reports
+from core.billing import calc, identity, inquiries, payments, readings, recalculations, reports
 from core.billing.enums import ReadingStatus
 from core.billing.models import BillingService, Meter, MeterReading
 from core.billing.schemas import (
@@ -124,11 +124,7 @@ async def create_charge_run(
 ) -> ChargeRunOut:
     """Charges every account for a period; running it again replaces that period."""
     settings = hub.settings
-    rules = ChargeRules(
-        average_window=settings.billing_average_window,
-        min_months=settings.billing_average_min_months,
-        average_cap=settings.billing_average_cap,
-    )
+    rules = ChargeRules.from_settings(settings)
     report = await run_charges(db_session=db_session, period=period_start(body.period), rules=rules)
     await db_session.commit()
     return ChargeRunOut(
@@ -224,7 +220,11 @@ async def set_pin(
 
 @router.post("/accounts/{number}/absences", status_code=201)
 async def create_absence(
-    number: AccountNumber, body: AbsenceIn, db_session: SessionDep, principal: StaffDep
+    number: AccountNumber,
+    body: AbsenceIn,
+    hub: HubDep,
+    db_session: SessionDep,
+    principal: StaffDep,
 ) -> dict[str, str]:
     """Recalculates a service for a temporary absence, on the resident's application."""
     account = await _account(db_session, principal, number)
@@ -235,6 +235,7 @@ async def create_absence(
             service_code=body.service,
             period=period_start(body.period),
             days_absent=body.days,
+            rounding=calc.ROUNDINGS[hub.settings.billing_rounding],
         )
     except recalculations.RecalculationRejected as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc
@@ -244,7 +245,7 @@ async def create_absence(
 
 @router.post("/quality-acts", status_code=201)
 async def create_quality_act(
-    body: QualityActIn, db_session: SessionDep, principal: SupervisorDep
+    body: QualityActIn, hub: HubDep, db_session: SessionDep, principal: SupervisorDep
 ) -> dict[str, int]:
     """Records an under-delivery act for a building: every account's fee is reduced."""
     building_id = await db_session.scalar(select(Building.id).where(Building.code == body.building))
@@ -257,6 +258,7 @@ async def create_quality_act(
             service_code=body.service,
             period=period_start(body.period),
             hours=body.hours,
+            rounding=calc.ROUNDINGS[hub.settings.billing_rounding],
         )
     except recalculations.RecalculationRejected as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc

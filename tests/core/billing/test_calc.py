@@ -11,10 +11,13 @@ from core.billing.calc import (
     allocate_payment,
     charge,
     check_reading,
+    money,
     normative_volume,
     quality_reduction,
     volume_without_reading,
 )
+from core.billing.service import ChargeRules
+from core.config import Settings
 
 
 def test_partial_payment_is_split_pro_rata_to_the_bill() -> None:
@@ -166,3 +169,12 @@ def test_a_quarter_of_one_account_to_the_kopeck() -> None:
     march = charge(quantity=march_volume.quantity, tariff=tariff)
     assert march == D("1436.05")
     assert january + february + march - D("600") - D("3000") == D("80.24")
+
+
+def test_rounding_follows_the_setting() -> None:
+    half_up = ChargeRules.from_settings(Settings()).rounding
+    half_even = ChargeRules.from_settings(Settings(billing_rounding="half_even")).rounding
+    assert money(D("0.365"), half_up) == D("0.37") and money(D("0.365"), half_even) == D("0.36")
+    # 243.33 × 0.15 % × 1 h = 0.364995 → 0.36 either way; 0.365 only at the tie.
+    reduction = {"fee": D("243.33"), "hours_interrupted": D("9"), "hours_allowed": D("8")}
+    assert quality_reduction(**reduction, rounding=half_even) == D("0.36")

@@ -7,8 +7,10 @@ from sqlalchemy import select
 
 from core.billing.models import (
     Charge,
+    Tariff,
 )
-from core.billing.service import run_charges
+from core.billing.service import ChargeRules, run_charges
+from core.config import Settings
 from core.db import transaction
 from core.runtime import Hub
 from tests.core.billing.factories import read, setup_billing
@@ -63,3 +65,17 @@ async def test_running_a_period_again_replaces_it(hub: Hub) -> None:
     assert len(rows) == 4 and {r.period for r in rows} == {date(2026, 1, 1)}
     # Maintenance by area: 45.40 m² × 25.50 = 1,157.70.
     assert D("1157.70") in {r.amount for r in rows}
+
+
+async def test_the_charge_run_rounds_as_the_settings_say(hub: Hub) -> None:
+    ids = await setup_billing(hub)
+    async with transaction(hub.session_factory) as session:
+        # The norm 4.745 m³ × 1.00 = 4.745: a tie at half a kopeck.
+        session.add(Tariff(service_id=ids["water"], valid_from=date(2026, 1, 1), price=D("1.00")))
+    amounts = []
+    for rounding in ("half_up", "half_even"):
+        rules = ChargeRules.from_settings(Settings(billing_rounding=rounding))
+        async with transaction(hub.session_factory) as session:
+            await run_charges(db_session=session, period=date(2026, 1, 1), rules=rules)
+        amounts.append((await water_charges(hub, ids["first"], ids["water"]))[0][2])
+    assert amounts == [D("4.75"), D("4.74")]
