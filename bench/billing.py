@@ -14,11 +14,11 @@ readings this month and last (metered), a missed reading after 3 metered months
 all (normative).
 
 1. Charge run: ``run_charges`` for one period, in one transaction as the hub runs it
-   (rules from the hub's settings), then a second run of the same period (a rerun
-   replaces it). Beside it, measured in the same run on the same tables: the bare limit,
-   the same number of charge rows computed and written by one ``INSERT … SELECT`` in SQL
-   only (metered volume from the readings, else norm or area; no averages), and a
-   ``COPY`` of the run's own rows from Python.
+   (rules from ``ChargeRules.from_settings``, as ``hub billing charge-run``), then a
+   second run of the same period (a rerun replaces it). Beside it, measured in the same
+   run on the same tables: the bare limit, the same number of charge rows computed and
+   written by one ``INSERT … SELECT`` in SQL only (metered volume from the readings, else
+   norm or area; no averages), and a ``COPY`` of the run's own rows from Python.
 2. Balance inquiries: ``--inquiries`` SMS "баланс" from holders and linked contacts
    through ``core.intake.service.receive`` with ``--concurrency`` tasks, beside the bare
    limits of the same engine and pool: one ``SELECT 1`` round trip per item, and one
@@ -652,11 +652,7 @@ async def main(
         log(f"seeded in {seed_seconds:.1f} s: {seeded['counts']}")
         log(f"  steps (s): {seeded['step_seconds']}")
 
-        rules = ChargeRules(
-            average_window=settings.billing_average_window,
-            min_months=settings.billing_average_min_months,
-            average_cap=settings.billing_average_cap,
-        )
+        rules = ChargeRules.from_settings(settings)  # as `hub billing charge-run` does
         first_seconds, report = await timed_run(hub, rules, batch)
         log(
             f"charge run {PERIOD:%Y-%m}: {report.charges} charges in {first_seconds:.2f} s"
