@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.routing import service as routing_service
@@ -56,7 +56,7 @@ class ImportOptions:
 
 
 def names_of(row: dict[str, str]) -> dict[str, str]:
-    names = {lang: row.get(f"name_{lang}", "").strip() for lang in ("en", "ru", "zh")}
+    names = {lang: (row.get(f"name_{lang}") or "").strip()[:200] for lang in ("en", "ru", "zh")}
     if not names["en"]:
         raise ValueError("name_en is required")
     return {lang: value for lang, value in names.items() if value}
@@ -196,22 +196,42 @@ async def import_csv(
     """Imports one CSV file of ``what``; raises ImportRejected (nothing written) on bad rows."""
     importer, required = importers()[what]
     options = options or ImportOptions()
-    reader = csv.DictReader(io.StringIO(text))
+    # restval: a short row's missing cells read as empty, not None.
+    reader = csv.DictReader(io.StringIO(text), restval="")
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     report = ImportReport()
     if missing:
         report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
         raise ImportRejected(report)
-    for line, row in enumerate(reader, start=2):
+    rows = enumerate(reader, start=2)
+    while True:
+        try:
+            line, row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # an unclosed quote swallowing the rest of the file
+            report.rejected.append((reader.line_num, f"not valid CSV: {exc}"))
+            break
         if line > MAX_ROWS:
             report.rejected.append((line, f"more than {MAX_ROWS} rows"))
             break
+        if None in row:  # more cells than the header has columns
+            report.rejected.append((line, "more cells than columns"))
+            continue
         try:
             async with db_session.begin_nested():
                 await importer(db_session, row, report, options)
         except IntegrityError:
             report.rejected.append((line, "conflicts with an existing row (a duplicate key?)"))
-        except (ValueError, ValidationError, routing_service.UnknownReference) as exc:
+        except DBAPIError:
+            # A value the checks let through but its column cannot hold (too long, too big).
+            report.rejected.append((line, "a value is too long or too large for its column"))
+        except (
+            ValueError,
+            ArithmeticError,
+            ValidationError,
+            routing_service.UnknownReference,
+        ) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
             report.rejected.append((line, reason))
     if report.rejected:

@@ -135,6 +135,8 @@ def payments(language: str, style: str, values: dict[str, Any]) -> str:
 
 
 def why(language: str, style: str, values: dict[str, Any]) -> str:
+    if not values["period"]:
+        return gettext(language, "Account {account} has no bill yet.", account=values["account"])
     if not values["previous"]:
         return gettext(language, "There is only one bill so far, so nothing to compare.")
     if not values["changes"]:

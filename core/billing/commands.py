@@ -71,10 +71,12 @@ class BillingCommand:
 
 def _tokens(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    folded = re.sub(r"[:;=#№]+", " ", folded)
+    folded = re.sub(r"[:;=#№?!？！，,。]+(?=\s|$)|[:;=#№?!？！，。]+", " ", folded)
     tokens: list[str] = []
     for word in folded.split():
-        tokens.extend(part for part in _SPLIT.split(word) if part)
+        if word in _DASHES:  # "хв - 123": a separator, not a minus sign
+            continue
+        tokens.extend(part for part in _SPLIT.split(word.strip(".")) if part)
     return tokens
 
 
@@ -90,9 +92,33 @@ def _keyword(tokens: list[str]) -> tuple[Command, list[str]] | None:
     return None
 
 
-# More unplaced words than this and the text is a question for a person, not a command:
-# "долг за воду огромный, разберитесь" opens a ticket rather than answering with a balance.
-MAX_LEFTOVER = 2
+_DASHES = frozenset({"-", "–", "—"})
+# Words a command may carry without becoming a question for a person ("баланс, пожалуйста").
+# Any other word makes it free text: "почему нет воды" or "оплата не прошла" is a ticket,
+# not an answer about the bill.
+FILLER = frozenset(
+    {
+        "please",
+        "pls",
+        "my",
+        "me",
+        "show",
+        "check",
+        "пожалуйста",
+        "пож",
+        "плз",
+        "мой",
+        "мои",
+        "мне",
+        "покажите",
+        "узнать",
+        "请",
+        "谢谢",
+        "我的",
+        "查询",
+        "查",
+    }
+)
 
 
 def parse(text: str, *, with_account: bool = True) -> BillingCommand | None:
@@ -104,8 +130,17 @@ def parse(text: str, *, with_account: bool = True) -> BillingCommand | None:
     found = _keyword(_tokens(text))
     if found is None:
         return None
-    parsed = _parse(*found, with_account=with_account)
-    return parsed if len(parsed.leftover) <= MAX_LEFTOVER else None
+    command, rest = found
+    parsed = _parse(command, [w for w in rest if w not in FILLER], with_account=with_account)
+    if parsed.pin is not None or not parsed.leftover:
+        # With a PIN it is a command whatever follows: it must never reach a person's queue.
+        return parsed
+    if parsed.command in (Command.SUBMIT, Command.READINGS) and (
+        any(char.isdigit() for word in parsed.leftover for char in word)
+        or len(parsed.leftover) == 1
+    ):
+        return parsed  # a reading gone wrong ("показания 12а", "показания хв"): explain
+    return None
 
 
 def _parse(command: Command, rest: list[str], *, with_account: bool) -> BillingCommand:

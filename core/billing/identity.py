@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,18 @@ async def accounts_for_contact(*, db_session: AsyncSession, contact: Contact) ->
     return list(
         await db_session.scalars(
             select(Account).where(Account.id.in_(allowed)).order_by(Account.id)
+        )
+    )
+
+
+async def set_pin(*, db_session: AsyncSession, account: Account, pin: str, secret: str) -> None:
+    """Sets an account's PIN; contacts that proved the old one must prove the new one."""
+    account.pin_hash = hash_pin(
+        secret=secret, account_number=account.number, pin=check_pin_format(pin)
+    )
+    await db_session.execute(
+        delete(AccountContact).where(
+            AccountContact.account_id == account.id, AccountContact.via == "pin"
         )
     )
 
@@ -111,10 +123,12 @@ async def prove_with_pin(
         )
     if failures >= max_failures:
         return PinCheck(PinStatus.LOCKED, retry_minutes=lock_minutes)
-    if account is not None and account.pin_hash is None:
-        return PinCheck(PinStatus.NO_PIN, account)
-    if account is None or not hmac.compare_digest(
-        hash_pin(secret=secret, account_number=account_number, pin=pin), account.pin_hash or ""
+    if (
+        account is None
+        or account.pin_hash is None
+        or not hmac.compare_digest(
+            hash_pin(secret=secret, account_number=account_number, pin=pin), account.pin_hash or ""
+        )
     ):
         db_session.add(
             PinFailure(
@@ -127,8 +141,12 @@ async def prove_with_pin(
         left = max(0, max_failures - failures - 1)
         if left == 0:
             return PinCheck(PinStatus.LOCKED, retry_minutes=lock_minutes)
-        status = PinStatus.WRONG if account is not None else PinStatus.UNKNOWN_ACCOUNT
-        return PinCheck(status, attempts_left=left)
+        # Every kind of miss costs a try, so probing which numbers exist is limited too.
+        if account is None:
+            return PinCheck(PinStatus.UNKNOWN_ACCOUNT, attempts_left=left)
+        if account.pin_hash is None:
+            return PinCheck(PinStatus.NO_PIN, account, attempts_left=left)
+        return PinCheck(PinStatus.WRONG, attempts_left=left)
     await link(db_session=db_session, account_id=account.id, contact_id=contact.id, via="pin")
     return PinCheck(PinStatus.OK, account)
 

@@ -33,15 +33,23 @@ from core.residents.enums import ContactKind
 from core.residents.models import Contact
 from core.territory.models import Account, Building, Premises
 
+# The longest text each column holds (the database would refuse more).
+MAX_LENGTH = {"language": 8, "unit": 8, "premises": 16, "kind": 16, "holder_name": 200}
+
 
 def _text(row: dict[str, str], column: str, *, required: bool = True) -> str:
     value = (row.get(column) or "").strip()
     if required and not value:
         raise ValueError(f"{column} is required")
+    limit = MAX_LENGTH.get(column, 32)
+    if len(value) > limit:
+        raise ValueError(f"{column} is longer than {limit} characters")
     return value
 
 
-def _decimal(row: dict[str, str], column: str, *, required: bool = True) -> Decimal | None:
+def _decimal(
+    row: dict[str, str], column: str, *, required: bool = True, limit: int = 10**8
+) -> Decimal | None:
     raw = _text(row, column, required=required).replace(",", ".").replace(" ", "")
     if not raw:
         return None
@@ -49,8 +57,9 @@ def _decimal(row: dict[str, str], column: str, *, required: bool = True) -> Deci
         value = Decimal(raw)
     except InvalidOperation:
         raise ValueError(f"{column} is not a number: {raw!r}") from None
-    # The columns hold up to 10⁹; larger is a typo, and would fail in the database instead.
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 9:
+    # Each column has a ceiling (prices and areas 10⁸); larger is a typo, and would fail
+    # in the database instead.
+    if not value.is_finite() or abs(value) >= limit:
         raise ValueError(f"{column} is not a plausible number: {raw!r}")
     return value
 
@@ -89,7 +98,7 @@ async def _service_row(
         db_session, Supplier.id, Supplier.code, _text(row, "supplier"), "supplier"
     )
     normative = _decimal(row, "normative")
-    allowed = _decimal(row, "allowed_hours", required=False) or Decimal(0)
+    allowed = _decimal(row, "allowed_hours", required=False, limit=744) or Decimal(0)
     if normative is None or normative < 0 or allowed < 0:
         raise ValueError("normative and allowed_hours cannot be negative")
     await upsert(
@@ -162,8 +171,8 @@ async def _account_row(
     if area is None or area <= 0:
         raise ValueError("area must be positive")
     residents = int(_text(row, "residents", required=False) or "0")
-    if residents < 0:
-        raise ValueError("residents cannot be negative")
+    if not 0 <= residents <= 1000:
+        raise ValueError("residents must be between 0 and 1000")
     service_codes = _list(row, "services")
     service_ids = {
         code: await _id(db_session, BillingService.id, BillingService.code, code, "service")
@@ -237,7 +246,10 @@ async def _meter_row(
         return
     if reading < 0:
         raise ValueError("reading cannot be negative")
-    meter_id = await _id(db_session, Meter.id, Meter.serial, serial, "meter")
+    meter_id = await db_session.scalar(
+        select(Meter.id).where(Meter.service_id == service_id, Meter.serial == serial)
+    )
+    assert meter_id is not None  # upserted just above
     period = _period(row, "period")
     seen = await db_session.scalar(
         select(MeterReading.id).where(

@@ -7,6 +7,7 @@ bill) becomes a ticket for the settlement centre's staff.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.billing import identity, inquiries
 from core.billing.calc import plain
 from core.billing.commands import BillingCommand, Command, parse
+from core.billing.models import BillingService
 from core.billing.readings import (
     ReadingRejected,
     account_meters,
@@ -53,6 +55,16 @@ async def _account_exists(db_session: AsyncSession, number: str) -> bool:
     return await db_session.scalar(select(Account.id).where(Account.number == number)) is not None
 
 
+async def _all_meter_words(db_session: AsyncSession, words: list[str]) -> bool:
+    """Returns whether every word is some service's meter label ("гв" without a value)."""
+    known: set[str] = set()
+    for code, aliases in (
+        await db_session.execute(select(BillingService.code, BillingService.aliases))
+    ).all():
+        known |= {code.casefold(), *(alias.casefold() for alias in aliases or [])}
+    return all(word in known for word in words)
+
+
 async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) -> Outcome:
     """Answers a billing command, or opens a ticket for a question only a person can answer."""
     text = request.message.text
@@ -65,6 +77,14 @@ async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) ->
     ):
         # "показания 12345 6789": two readings, not an account and a PIN.
         parsed = parse(text, with_account=False)
+    if parsed is not None and parsed.command in _READING_COMMANDS and parsed.leftover:
+        if parsed.values or any(char.isdigit() for word in parsed.leftover for char in word):
+            # "показания 12а", "хв 123 гв": values with words where numbers should be;
+            # nothing is recorded from the message.
+            return _reply("billing_reading_howto", reason="reading:not_a_number")
+        if await _all_meter_words(db_session, parsed.leftover):
+            return _reply("billing_reading_howto", reason="reading:not_a_number")
+        parsed = None  # "счетчик сломался": a problem for a person
     if parsed is None:
         if not text and request.kind == TicketKind.METER_READING:
             return _reply("billing_reading_howto", reason="")  # the IVR or kiosk menu item
@@ -118,10 +138,16 @@ async def _identify(
 
 
 async def _redact_pin(db_session: AsyncSession, request: RoutedRequest, pin: str) -> None:
-    """Keeps the PIN out of the stored raw message: the record outlives its purpose."""
-    masked = re.sub(rf"(?<!\d){re.escape(pin)}(?!\d)", "*" * len(pin), request.message.text)
-    payload = request.message.model_dump(mode="json")
-    payload["text"] = masked
+    """Keeps the PIN out of the stored raw message, the provider's own fields included.
+
+    The PIN may have been typed in full-width digits (NFKC reads them as ASCII), so each
+    digit matches either form.
+    """
+    digits = "".join(f"[{d}{chr(ord(d) - ord('0') + 0xFF10)}]" for d in pin)
+    pattern = re.compile(rf"(?<![0-9０-９]){digits}(?![0-9０-９])")
+    masked = pattern.sub("*" * len(pin), request.message.text)
+    raw_json = json.dumps(request.message.model_dump(mode="json"), ensure_ascii=False)
+    payload = json.loads(pattern.sub("*" * len(pin), raw_json))
     await db_session.execute(
         update(InboundRecord)
         .where(InboundRecord.id == request.inbound_id)
@@ -145,8 +171,6 @@ async def _answer(
         answer = await inquiries.why_changed(db_session=db_session, account=account)
         return _reply("billing_why", currency=request.settings.billing_currency, **answer)
     if parsed.command is Command.READINGS:
-        if parsed.leftover:  # "показания abc": words where numbers should be
-            return _reply("billing_reading_howto", reason="reading:not_a_number")
         answer = await inquiries.last_readings(db_session=db_session, account=account)
         return _reply("billing_readings", **answer)
     return await _submit(db_session, request, parsed, account)

@@ -23,6 +23,7 @@ from core.billing.models import (
 from core.territory.models import Account
 
 STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")
+MAX_AMOUNT = Decimal(10) ** 9
 
 
 class PaymentRejected(ValueError):
@@ -148,6 +149,9 @@ def _amount(text: str) -> Decimal:
         value = Decimal(cleaned)
     except InvalidOperation as exc:
         raise PaymentRejected(f"amount {text!r} is not a number") from exc
+    # NaN, Infinity and 1e30 parse as Decimals; the column holds under 10¹⁰.
+    if not value.is_finite() or value >= MAX_AMOUNT:
+        raise PaymentRejected(f"amount {text!r} is not a plausible payment")
     if value <= 0 or value != value.quantize(calc.KOPECK):
         raise PaymentRejected(f"amount {text!r} must be positive, in kopecks")
     return value
@@ -165,11 +169,19 @@ async def import_statement(*, db_session: AsyncSession, text: str) -> StatementR
         report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
         raise StatementRejected(report)
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
+    rows = enumerate(reader, start=2)
+    while True:
+        try:
+            line, row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # an unclosed quote swallowing the rest of the file
+            report.rejected.append((reader.line_num, f"not valid CSV: {exc}"))
+            break
         external_id = (row.get("external_id") or "").strip()
         try:
-            if not external_id:
-                raise PaymentRejected("external_id is required")
+            if not external_id or len(external_id) > 64:
+                raise PaymentRejected("external_id is required, at most 64 characters")
             if external_id in seen:
                 raise PaymentRejected(f"external_id {external_id!r} twice in the file")
             seen.add(external_id)

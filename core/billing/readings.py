@@ -98,17 +98,22 @@ def match_meters(
     return matched
 
 
-async def _previous(db_session: AsyncSession, meter_id: int, period: date) -> Decimal | None:
-    return await db_session.scalar(
-        select(MeterReading.value)
-        .where(
-            MeterReading.meter_id == meter_id,
-            MeterReading.period < period,
-            MeterReading.status != ReadingStatus.REJECTED,
+async def _previous(
+    db_session: AsyncSession, meter_id: int, period: date
+) -> tuple[date, Decimal] | None:
+    row = (
+        await db_session.execute(
+            select(MeterReading.period, MeterReading.value)
+            .where(
+                MeterReading.meter_id == meter_id,
+                MeterReading.period < period,
+                MeterReading.status != ReadingStatus.REJECTED,
+            )
+            .order_by(MeterReading.period.desc(), MeterReading.id.desc())
+            .limit(1)
         )
-        .order_by(MeterReading.period.desc(), MeterReading.id.desc())
-        .limit(1)
-    )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def usual_volume(
@@ -154,7 +159,16 @@ async def submit_reading(
         service_id=meter.service_id,
         before=period,
     )
-    check = calc.check_reading(value=value, previous=previous, usual_monthly=usual, band=band)
+    if previous is not None and usual is not None:
+        # After missed months the volume covers all of them: compare with as many months.
+        gap = (period.year - previous[0].year) * 12 + period.month - previous[0].month
+        usual *= max(1, gap)
+    check = calc.check_reading(
+        value=value,
+        previous=previous[1] if previous is not None else None,
+        usual_monthly=usual,
+        band=band,
+    )
     status = ReadingStatus(str(check.verdict))
     reading = MeterReading(
         meter_id=meter.id,

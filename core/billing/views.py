@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response, status
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
@@ -192,6 +193,8 @@ async def create_payment(
         )
     except payments.PaymentRejected as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+    except IntegrityError as exc:  # the same external id recorded a moment ago
+        raise HTTPException(status.HTTP_409_CONFLICT, "this payment is already recorded") from exc
     if payment is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "this payment is already recorded")
     parts = await payments.allocations(db_session=db_session, payment_id=payment.id)
@@ -210,10 +213,11 @@ async def set_pin(
 ) -> None:
     """Sets the account's PIN (printed on the next bill, or told to the holder in person)."""
     account = await _account(db_session, principal, number)
-    account.pin_hash = identity.hash_pin(
-        secret=hub.settings.secret_key.get_secret_value(),
-        account_number=account.number,
+    await identity.set_pin(
+        db_session=db_session,
+        account=account,
         pin=body.pin,
+        secret=hub.settings.secret_key.get_secret_value(),
     )
     await db_session.commit()
 
@@ -266,40 +270,55 @@ async def create_quality_act(
     return {"accounts": changed}
 
 
+async def _scope_condition(db_session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
+    """Returns a SQL condition on Building (joined to Community) for the caller's scope."""
+    scope = principal.scope
+    if scope.kind is ScopeKind.CITY:
+        return true()
+    if scope.kind is ScopeKind.DEPARTMENT:
+        code = await db_session.scalar(select(Department.code).where(Department.id == scope.id))
+        return true() if code == "billing" else false()
+    if scope.kind is ScopeKind.DISTRICT:
+        return Community.district_id == scope.id
+    if scope.kind is ScopeKind.COMMUNITY:
+        return Building.community_id == scope.id
+    return false()
+
+
 @router.get("/readings/review", response_model=list[ReadingOut])
 async def list_readings_for_review(
     db_session: SessionDep, principal: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[ReadingOut]:
-    """Returns readings held for review (far above the usual), oldest first."""
+    """Returns readings held for review (far above the usual) in the caller's territory."""
     rows = await db_session.execute(
-        select(
-            MeterReading, Meter.serial, BillingService.code, Account.number, Premises.building_id
-        )
+        select(MeterReading, Meter.serial, BillingService.code, Account.number)
         .join(Meter, Meter.id == MeterReading.meter_id)
         .join(BillingService, BillingService.id == Meter.service_id)
         .join(Account, Account.id == Meter.account_id)
         .join(Premises, Premises.id == Account.premises_id)
-        .where(MeterReading.status == ReadingStatus.REVIEW)
+        .join(Building, Building.id == Premises.building_id)
+        .join(Community, Community.id == Building.community_id)
+        .where(
+            MeterReading.status == ReadingStatus.REVIEW,
+            await _scope_condition(db_session, principal),
+        )
         .order_by(MeterReading.id)
         .limit(limit)
     )
-    out = []
-    for reading, serial, service, number, building_id in rows.all():
-        if await _in_scope(db_session, principal, building_id):
-            out.append(
-                ReadingOut(
-                    id=reading.id,
-                    account=number,
-                    serial=serial,
-                    service=service,
-                    period=reading.period,
-                    value=reading.value,
-                    status=reading.status,
-                    reason=reading.reason,
-                    channel=reading.channel,
-                )
-            )
-    return out
+    return [
+        ReadingOut(
+            id=reading.id,
+            account=number,
+            serial=serial,
+            service=service,
+            period=reading.period,
+            value=reading.value,
+            status=reading.status,
+            reason=reading.reason,
+            channel=reading.channel,
+        )
+        for reading, serial, service, number in rows.all()
+    ]
 
 
 @router.post("/readings/{reading_id}/review")
@@ -355,6 +374,10 @@ async def import_statement(
     """Imports a bank statement (docs/import-formats.md); payments seen before are skipped."""
     try:
         report = await payments.import_statement(db_session=db_session, text=text)
+    except IntegrityError as exc:  # the same statement being imported at the same time
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "these payments are being recorded now; try again"
+        ) from exc
     except payments.StatementRejected as exc:
         raise HTTPException(
             UNPROCESSABLE,

@@ -12,6 +12,7 @@ from channels.contract import Channel, InboundMessage
 from core.auth.service import Principal
 from core.db import utcnow
 from core.intake import service as intake_service
+from core.intake.backoffices import claim
 from core.intake.intents import read_command
 from core.runtime import TOPIC_TICKETS
 from core.tickets import service as tickets_service
@@ -60,8 +61,9 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TicketCreated:
     """Takes a request on a resident's behalf; it goes through intake like any message."""
-    if read_command(body.text) is not None:
-        # Refused before intake: STOP or STATUS typed into a request form must not act.
+    if read_command(body.text) is not None or claim(body.text) is not None:
+        # Refused before intake: STOP, STATUS or a back office's command ("показания 150",
+        # an account and PIN) typed into a request form must not act for the resident.
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "the text is a command, not a request"
         )

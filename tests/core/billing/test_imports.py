@@ -118,3 +118,48 @@ async def test_a_changed_service_list_is_applied_exactly(hub: Hub) -> None:
             select(func.count()).where(AccountService.account_id == account_id)
         )
     assert services == 1
+
+
+async def test_short_long_and_oversized_rows_are_reported_not_crashed(hub: Hub) -> None:
+    with pytest.raises(ImportRejected) as rejected:
+        await load(hub, "suppliers", "code,name_en\nwater\n" + "x" * 40 + ",X\n")
+    assert rejected.value.report.rejected == [
+        (2, "name_en is required"),
+        (3, "code is longer than 32 characters"),
+    ]
+    for what in ORDER[:3]:
+        await load(hub, what, (SAMPLES / f"{what}.csv").read_text())
+    with pytest.raises(ImportRejected) as rejected:
+        await load(
+            hub,
+            "accounts",
+            "account,building,premises,area,residents\n"
+            "7900001,b001,1,40,99999999999999999999\n"
+            "7900002,b001,2,300000000,1\n",
+        )
+    assert [reason for _line, reason in rejected.value.report.rejected] == [
+        "residents must be between 0 and 1000",
+        "area is not a plausible number: '300000000'",
+    ]
+
+
+async def test_a_meter_reading_goes_to_the_meter_of_its_own_service(hub: Hub) -> None:
+    for what in ORDER[:4]:
+        await load(hub, what, (SAMPLES / f"{what}.csv").read_text())
+    await load(
+        hub,
+        "meters",
+        "account,service,serial,reading,period\n"
+        "7800002,cold_water,M1,10,2026-09\n"
+        "7800001,hot_water,M1,20,2026-09\n",
+    )
+    async with hub.session_factory() as session:
+        rows = (
+            await session.execute(
+                select(Meter.service_id, MeterReading.value)
+                .join(MeterReading, MeterReading.meter_id == Meter.id)
+                .where(Meter.serial == "M1")
+                .order_by(MeterReading.value)
+            )
+        ).all()
+    assert len(rows) == 2 and rows[0][0] != rows[1][0]

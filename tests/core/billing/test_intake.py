@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.contract import Channel
-from core.billing.models import AccountContact, MeterReading, PinFailure
+from core.billing.enums import ReadingStatus
+from core.billing.models import AccountContact, Meter, MeterReading, PinFailure
 from core.billing.payments import record_payment
-from core.billing.readings import reading_period
+from core.billing.readings import reading_period, submit_reading
 from core.billing.service import run_charges
 from core.db import transaction, utcnow
 from core.intake.models import InboundRecord
@@ -114,11 +115,13 @@ async def test_readings_are_checked_and_refused_with_a_reason(hub: Hub) -> None:
     assert "принято" in await ask(hub, "показания 108,5")
     assert "меньше предыдущего показания" in await ask(hub, "Показания ХВ 90")
     assert "не может быть отрицательным" in await ask(hub, "показания -5")
-    assert "Не удалось прочитать число" in await ask(hub, "показания много")
+    assert "Не удалось прочитать число" in await ask(hub, "показания 12а")
+    assert "Не удалось прочитать число" in await ask(hub, "показания хв 123 гв")  # гв: no value
     # Latin letters say nothing of the language: the sender's Russian is kept.
     assert "Нет счётчика «hw». Ваши счётчики: cw." in await ask(hub, "reading hw 5")
-    # 4.25 m³ is the usual month; 30 m³ more is held for review, not silently taken.
-    held = await ask(hub, "读数 冷水 138.5")
+    # 4.25 m³ is the usual month; ~900 m³ since February (over 3 × 4.25 × the months since)
+    # is held for review, not silently taken.
+    held = await ask(hub, "读数 冷水 1000")
     assert "已接受，待审核" in held and "远高于平常用量" in held
     assert await readings(hub) == [
         (D("100"), "accepted", None),
@@ -126,7 +129,7 @@ async def test_readings_are_checked_and_refused_with_a_reason(hub: Hub) -> None:
         (D("108.5"), "accepted", None),
         (D("90"), "rejected", "reading:lower_than_previous"),
         (D("-5"), "rejected", "reading:negative"),
-        (D("138.5"), "review", "reading:far_above_usual"),
+        (D("1000"), "review", "reading:far_above_usual"),
     ]
     async with hub.session_factory() as session:
         periods = set(await session.scalars(select(MeterReading.period).where(MeterReading.id > 2)))
@@ -181,3 +184,55 @@ async def test_readings_after_the_deadline_day_count_for_next_month(deadline: in
     assert reading_period(date(2026, 11, 26), 25) == date(2026, 12, 1)
     assert reading_period(date(2026, 12, 31), 25) == date(2027, 1, 1)
     assert reading_period(date(2026, 12, 1), deadline) == date(2026, 12, 1)
+
+
+async def test_words_about_a_problem_are_not_taken_for_commands(hub: Hub) -> None:
+    await setup_billing(hub)
+    for text in ("счетчик сломался", "почему нет воды", "оплата не прошла", "meter broken"):
+        result = await receive(hub=hub, message=inbound(text, sender=HOLDER))
+        assert result.ticket_id is not None, text
+    # Punctuation and a polite word do not turn a command into a question.
+    assert (await ask(hub, "Баланс, пожалуйста?")).startswith("ЛС 7700001")
+    assert await count(hub, MeterReading) == 0
+
+
+async def test_the_pin_is_masked_everywhere_it_was_kept(hub: Hub) -> None:
+    await setup_billing(hub)
+    # As the SMS adapter hands it over: the provider's form, full-width digits and all.
+    text = "баланс 7700001 １２３４"
+    message = inbound(text, sender=STRANGER, raw={"Body": text, "From": STRANGER})
+    result = await receive(hub=hub, message=message)
+    assert result.replies[0].text.startswith("ЛС 7700001")
+    async with hub.session_factory() as session:
+        record = await session.get(InboundRecord, result.inbound_id)
+        assert record is not None
+        assert record.text == "баланс 7700001 ****"
+        assert record.payload["raw"]["Body"] == "баланс 7700001 ****"
+        assert "１２３４" not in str(record.payload) and PIN not in str(record.payload)
+
+
+async def test_an_account_without_a_pin_costs_a_try_to_probe(hub: Hub) -> None:
+    await setup_billing(hub)
+    text = await ask(hub, "баланс 7700002 1111", sender=STRANGER)
+    assert "ещё нет PIN-кода" in text
+    assert await count(hub, PinFailure) == 1
+
+
+async def test_a_reading_after_missed_months_is_compared_with_as_many_months(hub: Hub) -> None:
+    ids = await setup_billing(hub)
+    await bill_two_months(hub, ids["meter"])  # the usual month: 4.25 m³
+    async with transaction(hub.session_factory) as session:
+        meter = await session.get(Meter, ids["meter"])
+        assert meter is not None
+        # Four months after February, 16 m³ is about 4 a month: not suspicious.
+        outcome = await submit_reading(
+            db_session=session,
+            meter=meter,
+            value=D("120.25"),
+            period=date(2026, 6, 1),
+            band=D(3),
+            channel="sms",
+            inbound_id=None,
+            now=utcnow(),
+        )
+    assert outcome.status is ReadingStatus.ACCEPTED

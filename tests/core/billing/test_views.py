@@ -186,3 +186,31 @@ async def test_a_pin_set_by_staff_lets_the_resident_in(client: httpx.AsyncClient
     assert (await client.put(url, json={"pin": "5678"}, headers=agent)).status_code == 204
     result = await receive(hub=hub, message=inbound("ACCOUNT 7700002 5678", sender="+79005550177"))
     assert "is linked" in result.replies[0].text
+    # A new PIN (a new tenant) ends the access gained with the old one.
+    assert (await client.put(url, json={"pin": "9012"}, headers=agent)).status_code == 204
+    result = await receive(hub=hub, message=inbound("balance", sender="+79005550177"))
+    assert "ACCOUNT" in result.replies[0].text
+
+
+async def test_the_ticket_form_refuses_billing_commands(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    await setup_billing(hub)
+    river = await api_key(hub, Role.AGENT, ScopeKind.DISTRICT, "river")
+    for text in ("показания 150", "account 7700001 1234"):
+        body = {"channel": "sms", "sender_address": "+79001000001", "text": text}
+        response = await client.post("/api/v1/tickets", json=body, headers=river)
+        assert response.status_code == 422
+    async with hub.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(MeterReading)) == 0
+
+
+async def test_implausible_statement_amounts_are_refused(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    await setup_billing(hub)
+    headers = {**await api_key(hub, Role.ADMIN), "Content-Type": "text/csv"}
+    for amount in ("NaN", "Infinity", "1e30"):
+        bad = STATEMENT.replace("500.00", amount)
+        response = await client.post("/api/v1/billing/statements", content=bad, headers=headers)
+        assert response.status_code == 422 and "not a plausible payment" in response.text
