@@ -53,20 +53,15 @@ from bench.billing_seed import (
     seed,
 )
 from bench.common import (
-    REDIS_URL,
     RunStats,
-    bench_database_url,
-    recreate_database,
+    fresh_hub,
     run_concurrently,
 )
 from channels.contract import Channel, InboundMessage
 from core.billing.service import ChargeRules, RunReport, months_before, run_charges
-from core.config import Settings
 from core.db import transaction, utcnow
-from core.demo import load_demo_if_empty
 from core.intake import service as intake
-from core.migrate import upgrade_engine
-from core.runtime import Hub, open_hub
+from core.runtime import Hub
 
 
 async def timed_run(hub: Hub, rules: ChargeRules, batch: int) -> tuple[float, RunReport]:
@@ -221,21 +216,9 @@ def _stats(stats: RunStats) -> dict[str, float]:
 async def main(
     accounts: int, inquiry_count: int, concurrency: int, batch: int, use_redis: bool
 ) -> dict[str, Any]:
-    await recreate_database()
-    settings = Settings(
-        database_url=bench_database_url(),
-        redis_url=REDIS_URL if use_redis else None,
-        secret_key="bench-only-secret-value-0123456789",
-        db_pool_size=concurrency,
-        db_max_overflow=0,
-        continuation_minutes=0,
-    )
-    hub = await open_hub(settings)
+    hub = await fresh_hub(concurrency=concurrency, use_redis=use_redis)
+    settings = hub.settings
     try:
-        if hub.redis is not None:
-            await hub.redis.flushdb()
-        await upgrade_engine(hub.engine, settings)
-        await load_demo_if_empty(session_factory=hub.session_factory, with_staff=False)
         async with hub.engine.connect() as connection:
             server = (await connection.execute(text("SHOW server_version"))).scalar()
 

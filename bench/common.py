@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from core.config import Settings
+from core.demo import load_demo_if_empty
+from core.migrate import upgrade_engine
+from core.runtime import Hub, open_hub
+
 ADMIN_URL = os.environ.get("HUB_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = os.environ.get("HUB_BENCH_DATABASE", "hub_bench")
 REDIS_URL = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -76,3 +81,30 @@ async def run_concurrently(
         p50_ms=statistics.median(ordered) * 1000,
         p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
     )
+
+
+async def fresh_hub(*, concurrency: int, use_redis: bool) -> Hub:
+    """Returns a hub on a new scratch database, migrated, with the demo city (no billing).
+
+    The pool is as large as the benchmark's concurrency, so no task waits for a connection
+    that the bare-limit loop would not wait for either.
+    """
+    await recreate_database()
+    settings = Settings(
+        database_url=bench_database_url(),
+        redis_url=REDIS_URL if use_redis else None,
+        secret_key="bench-only-secret-value-0123456789",
+        db_pool_size=concurrency,
+        db_max_overflow=0,
+        continuation_minutes=0,
+    )
+    hub = await open_hub(settings)
+    try:
+        if hub.redis is not None:
+            await hub.redis.flushdb()
+        await upgrade_engine(hub.engine, settings)
+        await load_demo_if_empty(session_factory=hub.session_factory, with_staff=False)
+    except BaseException:
+        await hub.close()
+        raise
+    return hub

@@ -14,17 +14,18 @@ import asyncio
 import itertools
 import json
 import platform
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 
-from bench.common import REDIS_URL, bench_database_url, recreate_database, run_concurrently
+from bench.common import (
+    fresh_hub,
+    run_concurrently,
+)
 from channels.contract import Channel, InboundMessage
-from core.config import Settings
 from core.db import utcnow
-from core.demo import load_demo_if_empty
 from core.intake import service as intake
-from core.migrate import upgrade_engine
-from core.runtime import open_hub
+from core.runtime import Hub
 
 TEXTS = [
     "Нет воды с утра, Садовая 3",
@@ -55,21 +56,8 @@ def messages(count: int, senders: int) -> list[InboundMessage]:
 
 
 async def main(count: int, concurrency: int, use_redis: bool) -> dict[str, object]:
-    await recreate_database()
-    settings = Settings(
-        database_url=bench_database_url(),
-        redis_url=REDIS_URL if use_redis else None,
-        secret_key="bench-only-secret-value-0123456789",
-        db_pool_size=concurrency,
-        db_max_overflow=0,
-        continuation_minutes=0,
-    )
-    hub = await open_hub(settings)
+    hub = await fresh_hub(concurrency=concurrency, use_redis=use_redis)
     try:
-        if hub.redis is not None:
-            await hub.redis.flushdb()
-        await upgrade_engine(hub.engine, settings)
-        await load_demo_if_empty(session_factory=hub.session_factory, with_staff=False)
         async with hub.engine.begin() as connection:
             await connection.execute(
                 text(
@@ -112,7 +100,7 @@ async def main(count: int, concurrency: int, use_redis: bool) -> dict[str, objec
     }
 
 
-def _warm(hub):  # type: ignore[no-untyped-def]
+def _warm(hub: Hub) -> Callable[[object], Awaitable[None]]:
     async def receive(item: object) -> None:
         assert isinstance(item, InboundMessage)
         warm = item.model_copy(update={"provider_message_id": "warm-" + item.provider_message_id})
