@@ -79,6 +79,34 @@ class Settings(BaseSettings):
     # How a computed amount is rounded to kopecks: half_up (Russian bills) or half_even.
     billing_rounding: Literal["half_up", "half_even"] = "half_up"
 
+    # City case dispatch (DOMAIN §1). Reports of the same category within this many metres
+    # and hours of an open case are offered to the dispatcher as a merge.
+    dispatch_duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000)
+    dispatch_duplicate_window_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Registering a case dispatches it at once when a department is responsible for it.
+    dispatch_auto_dispatch: bool = True
+    # Who approves the first, second, ... extension of a case (the shift lead, then higher).
+    dispatch_extension_approvers: tuple[str, ...] = ("supervisor", "admin")
+    # A parked case's own clock when the dispatcher gives no date: working days.
+    dispatch_park_days: int = Field(default=30, ge=1, le=365)
+
+    # Photos on cases: where they are kept (a folder under data_dir, or S3-compatible).
+    media_storage: Literal["local", "s3"] = "local"
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str | None = None
+    media_s3_access_key: SecretStr | None = None
+    media_s3_secret_key: SecretStr | None = None
+    # Open311 media_url and MMS pictures are fetched from the open internet; private and
+    # loopback addresses are refused unless this is set (tests, a closed network).
+    media_fetch_allow_private: bool = False
+    media_fetch_timeout: float = Field(default=15.0, gt=0)
+
+    # Open311 GeoReport v2: the jurisdiction_id this endpoint answers for.
+    open311_jurisdiction: str = "riverside"
+
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True
     log_level: str = "INFO"

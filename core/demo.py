@@ -373,6 +373,9 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
                 scope_id=scope_id,
             )
     await db_session.flush()
+    from core.dispatch.demo import load_dispatch_demo
+
+    await load_dispatch_demo(db_session=db_session, with_staff=with_staff)
     logger.info("demo city loaded")
     return True
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -186,54 +188,173 @@ IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
 def importers() -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
     """Returns every importer by name: the reference data here and each domain's own."""
     from core.billing.imports import IMPORTERS as BILLING
+    from core.dispatch.imports import IMPORTERS as DISPATCH
 
-    return {**IMPORTERS, **BILLING}
+    return {**IMPORTERS, **BILLING, **DISPATCH}
+
+
+_LANGUAGES = frozenset({"en", "ru", "zh"})
+# Per-language mappings in YAML are flattened to the CSV column names: names.en → name_en.
+_SINGULAR = {"names": "name", "groups": "group"}
+
+
+def _flatten(entry: dict[str, Any]) -> dict[str, str]:
+    """Returns a YAML mapping as CSV-like cells, so one row importer reads both formats.
+
+    Per-language mappings become ``<key>_<lang>`` cells (lists joined with ``|``), other
+    structures are kept as JSON for the importers that take them (attributes, limits).
+    """
+    row: dict[str, str] = {}
+    for key, value in entry.items():
+        if isinstance(value, dict) and value and set(value) <= _LANGUAGES:
+            for lang, text in value.items():
+                cell = "|".join(map(str, text)) if isinstance(text, list) else str(text)
+                row[f"{_SINGULAR.get(key, key)}_{lang}"] = cell
+        elif isinstance(value, dict | list):
+            row[str(key)] = json.dumps(value, ensure_ascii=False)
+        else:
+            row[str(key)] = "" if value is None else str(value)
+    return row
+
+
+class UnreadableFile(ValueError):
+    """The file is not valid in the format it claims (CSV, YAML or GeoJSON)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
+    """Yields (line or item number, row) from a CSV, YAML or GeoJSON file.
+
+    A row of None marks a CSV row with more cells than columns. Raises UnreadableFile.
+    """
+    if fmt == "csv":
+        yield from _csv_rows(text)
+        return
+    if fmt == "yaml":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise UnreadableFile(f"not valid YAML: {exc}") from None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise UnreadableFile("a YAML import is a list of mappings")
+        for number, item in enumerate(data, start=1):
+            yield number, _flatten(item)
+        return
+    if fmt == "geojson":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UnreadableFile(f"not valid JSON: {exc}") from None
+        features = data.get("features") if isinstance(data, dict) else None
+        if not isinstance(features, list):
+            raise UnreadableFile("a GeoJSON import is a FeatureCollection")
+        for number, feature in enumerate(features, start=1):
+            if not isinstance(feature, dict):
+                yield number, {}
+                continue
+            properties = feature.get("properties") or {}
+            row = {str(k): "" if v is None else str(v) for k, v in properties.items()}
+            row["geometry"] = json.dumps(feature.get("geometry"))
+            yield number, row
+        return
+    raise UnreadableFile(f"unknown format {fmt!r} (csv, yaml or geojson)")
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str] | None]]:
+    # restval: a short row's missing cells read as empty, not None.
+    reader = csv.DictReader(io.StringIO(text), restval="")
+    rows = enumerate(reader, start=2)
+    while True:
+        try:
+            line, row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # an unclosed quote swallowing the rest of the file
+            raise UnreadableFile(f"not valid CSV: {exc}", reader.line_num) from None
+        yield line, (None if None in row else row)
+
+
+def format_of(filename: str) -> str:
+    """Returns the import format a file name implies (CSV unless it says otherwise)."""
+    lowered = filename.lower()
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    if lowered.endswith((".geojson", ".json")):
+        return "geojson"
+    return "csv"
 
 
 async def import_csv(
     *, db_session: AsyncSession, what: str, text: str, options: ImportOptions | None = None
 ) -> ImportReport:
     """Imports one CSV file of ``what``; raises ImportRejected (nothing written) on bad rows."""
+    return await import_text(
+        db_session=db_session, what=what, text=text, fmt="csv", options=options
+    )
+
+
+async def import_text(
+    *,
+    db_session: AsyncSession,
+    what: str,
+    text: str,
+    fmt: str,
+    options: ImportOptions | None = None,
+) -> ImportReport:
+    """Imports a file of ``what`` in ``fmt`` (csv, yaml, geojson); all rows or none."""
     importer, required = importers()[what]
     options = options or ImportOptions()
-    # restval: a short row's missing cells read as empty, not None.
-    reader = csv.DictReader(io.StringIO(text), restval="")
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
     report = ImportReport()
-    if missing:
-        report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
-        raise ImportRejected(report)
-    rows = enumerate(reader, start=2)
-    while True:
-        try:
-            line, row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # an unclosed quote swallowing the rest of the file
-            report.rejected.append((reader.line_num, f"not valid CSV: {exc}"))
-            break
-        if line > MAX_ROWS:
-            report.rejected.append((line, f"more than {MAX_ROWS} rows"))
-            break
-        if None in row:  # more cells than the header has columns
-            report.rejected.append((line, "more cells than columns"))
-            continue
-        try:
-            async with db_session.begin_nested():
-                await importer(db_session, row, report, options)
-        except IntegrityError:
-            report.rejected.append((line, "conflicts with an existing row (a duplicate key?)"))
-        except DBAPIError:
-            # A value the checks let through but its column cannot hold (too long, too big).
-            report.rejected.append((line, "a value is too long or too large for its column"))
-        except (
-            ValueError,
-            ArithmeticError,
-            ValidationError,
-            routing_service.UnknownReference,
-        ) as exc:
-            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            report.rejected.append((line, reason))
+    if fmt == "csv":
+        header = next(csv.reader(io.StringIO(text)), [])
+        missing = [c for c in required if c not in header]
+        if missing:
+            report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
+            raise ImportRejected(report)
+    try:
+        for line, row in rows_of(text, fmt):
+            if line > MAX_ROWS:
+                report.rejected.append((line, f"more than {MAX_ROWS} rows"))
+                break
+            if row is None:  # more cells than the header has columns
+                report.rejected.append((line, "more cells than columns"))
+                continue
+            absent = [c for c in required if not (row.get(c) or "").strip()]
+            if fmt != "csv" and absent:
+                report.rejected.append((line, f"missing: {', '.join(absent)}"))
+                continue
+            await _import_row(db_session, importer, row, report, options, line)
+    except UnreadableFile as exc:
+        report.rejected.append((exc.line, str(exc)))
     if report.rejected:
         raise ImportRejected(report)
     return report
+
+
+async def _import_row(
+    db_session: AsyncSession,
+    importer: RowImporter,
+    row: dict[str, str],
+    report: ImportReport,
+    options: ImportOptions,
+    line: int,
+) -> None:
+    try:
+        async with db_session.begin_nested():
+            await importer(db_session, row, report, options)
+    except IntegrityError:
+        report.rejected.append((line, "conflicts with an existing row (a duplicate key?)"))
+    except DBAPIError:
+        # A value the checks let through but its column cannot hold (too long, too big).
+        report.rejected.append((line, "a value is too long or too large for its column"))
+    except (
+        ValueError,
+        ArithmeticError,
+        ValidationError,
+        routing_service.UnknownReference,
+    ) as exc:
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        report.rejected.append((line, reason))

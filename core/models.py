@@ -17,6 +17,18 @@ from core.billing.models import (
     Supplier,
     Tariff,
 )
+from core.dispatch.models import (
+    Case,
+    CaseCategory,
+    CasePhoto,
+    DuplicateSuggestion,
+    Evaluation,
+    Extension,
+    GazetteerEntry,
+    IndicatorWeight,
+    Responsibility,
+    TimeLimit,
+)
 from core.intake.models import InboundRecord
 from core.notices.models import Notice, Subscription
 from core.outbox.models import OutboxMessage
@@ -36,6 +48,16 @@ from core.territory.models import (
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 
 __all__ = [
+    "Case",
+    "CaseCategory",
+    "CasePhoto",
+    "DuplicateSuggestion",
+    "Evaluation",
+    "Extension",
+    "GazetteerEntry",
+    "IndicatorWeight",
+    "Responsibility",
+    "TimeLimit",
     "AccountContact",
     "AccountService",
     "BillingService",

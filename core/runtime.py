@@ -19,6 +19,7 @@ from channels.registry import SenderRegistry, build_registry
 from core.config import Settings
 from core.db import create_engine, create_session_factory
 from core.jobs.memory_queue import MemoryQueue
+from core.media.storage import Storage, storage_from_settings
 from core.ratelimit import rate_storage
 from core.realtime import Broker, InProcessBroker, RedisBroker
 from core.routing.service import RoutingCache
@@ -44,6 +45,8 @@ class Hub:
     # Request-rate limits shared by every process (Redis) or kept in this one (embedded).
     limiter: MovingWindowRateLimiter
     redis: Redis | None = None
+    # Where case photos are kept (a local folder or S3), chosen by HUB_MEDIA_STORAGE.
+    media: Storage | None = None
     _closed: bool = field(default=False, repr=False)
 
     async def enqueue_deliveries(
@@ -77,6 +80,13 @@ class Hub:
         # A blast is thousands of rows: enqueue a hundred at a time rather than one by one.
         for start in range(0, len(ids), 100):
             await asyncio.gather(*(enqueue(i) for i in ids[start : start + 100]))
+
+    async def enqueue_job(self, function: str, *, key: str, **kwargs: Any) -> None:
+        """Enqueues a background job now; a failure only logs, a periodic run catches up."""
+        try:
+            await self.queue.enqueue(function, key=key, timeout=300, **kwargs)
+        except Exception:
+            logger.exception("could not enqueue %s; its periodic run will catch up", function)
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Publishes a live update; live views are a convenience, so failures only log."""
@@ -125,6 +135,7 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
     await queue.connect()
     await bulk_queue.connect()
     return Hub(
+        media=storage_from_settings(settings),
         settings=settings,
         engine=engine,
         session_factory=session_factory,

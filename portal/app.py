@@ -16,6 +16,7 @@ from channels.registry import SenderRegistry
 from core.auth.views import router as session_router
 from core.billing.views import router as billing_router
 from core.config import Settings, get_settings
+from core.dispatch.views import router as dispatch_router
 from core.jobs.tasks import running_workers
 from core.notices.views import router as notices_router
 from core.residents.views import router as residents_router
@@ -23,6 +24,7 @@ from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
 from portal.health import router as health_router
+from portal.open311.views import router as open311_router
 from portal.simulator.views import router as simulator_router
 from portal.subscriptions.views import router as subscriptions_router
 from sms.views import router as sms_router
@@ -96,6 +98,7 @@ def create_app(
     api = APIRouter(prefix="/api/v1")
     for router in (
         billing_router,
+        dispatch_router,
         tickets_router,
         residents_router,
         routing_router,
@@ -105,6 +108,7 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(open311_router)
     app.include_router(sms_router)
     app.include_router(subscriptions_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from channels.contract import Channel
-from channels.templates import billing, sms, telegram, voice, web
+from channels.templates import billing, dispatch, sms, telegram, voice, web
 
 Render = Callable[..., str]
 
@@ -36,6 +36,7 @@ NOTICES = (
     "unsubscribed",
     "otp_code",
     *billing.TEMPLATES,
+    *dispatch.TEMPLATES,
 )
 
 # How each channel words billing answers (see channels/templates/billing.py).
@@ -52,6 +53,8 @@ def render(channel: Channel | str, notice: str, language: str, **values: object)
     if notice in billing.TEMPLATES:
         style = _BILLING_STYLE.get(Channel(channel), billing.FULL)
         return billing.render(style, notice, language, **values)
+    if notice in dispatch.TEMPLATES:
+        return dispatch.render(str(Channel(channel)), notice, language, **values)
     module = _MODULES[Channel(channel)]
     template: Render = getattr(module, notice)
     return template(language, **values)

@@ -15,6 +15,7 @@ from channels.templates import render
 from core.billing import intake as billing_intake  # noqa: F401  (registers billing)
 from core.config import Settings
 from core.db import utcnow
+from core.dispatch import intake as dispatch_intake  # noqa: F401  (registers dispatch)
 from core.i18n import detect_language
 from core.intake import triage  # noqa: F401  (registers the general triage back office)
 from core.intake.backoffices import Outcome, RoutedRequest, handler_for

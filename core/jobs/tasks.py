@@ -12,6 +12,7 @@ from saq import CronJob, Worker
 from saq.types import Context, PartialTimersDict
 
 from core.db import transaction, utcnow
+from core.dispatch import photos as dispatch_photos
 from core.intake import service as intake_service
 from core.notices import service as notices_service
 from core.outbox import service as outbox_service
@@ -112,6 +113,16 @@ async def escalate_overdue(ctx: HubContext) -> int:
     return len(escalated)
 
 
+async def fetch_case_photos(ctx: HubContext) -> int:
+    """Fetches case photos that reports gave as URLs (Open311 media_url, MMS pictures)."""
+    hub: Hub = ctx["hub"]
+    if hub.media is None:
+        return 0
+    return await dispatch_photos.fetch_pending(
+        session_factory=hub.session_factory, storage=hub.media, settings=hub.settings
+    )
+
+
 def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> list[Worker]:
     """Returns the SAQ workers for the hub: replies (and periodic jobs), and bulk notices.
 
@@ -130,12 +141,13 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
     # lock TTL (SETEX), so it must be a whole number of seconds.
     replies = Worker(
         hub.queue,
-        functions=[deliver_outbox, send_notice],
+        functions=[deliver_outbox, send_notice, fetch_case_photos],
         cron_jobs=[
             CronJob(sweep_outbox, cron="* * * * *", unique=True, timeout=120),
             CronJob(escalate_overdue, cron="* * * * *", unique=True, timeout=120),
             CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
             CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
+            CronJob(fetch_case_photos, cron="* * * * *", unique=True, timeout=600),
         ],
         startup=startup,
         concurrency=concurrency,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Float, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, UTCDateTime, utcnow
 
 # Names shown to people are stored per language: {"en": ..., "ru": ..., "zh": ...}.
 Names = dict[str, str]
@@ -103,3 +104,7 @@ class GridCell(Base):
     min_lat: Mapped[float] = mapped_column(Float)
     max_lon: Mapped[float] = mapped_column(Float)
     max_lat: Mapped[float] = mapped_column(Float)
+    # Processes cache the cells in a spatial index; a newer stamp tells them to reload.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )

@@ -84,3 +84,8 @@ class EventKind(StrEnum):
     DELIVERY = "delivery"
     ESCALATED = "escalated"
     ASSIGNED = "assigned"
+    # Back-office workflow steps (dispatch stages, extensions, merges, photos).
+    STAGE_CHANGED = "stage_changed"
+    EXTENSION = "extension"
+    MERGED = "merged"
+    PHOTO = "photo"

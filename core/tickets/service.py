@@ -185,9 +185,14 @@ def change_status(
     status: TicketStatus,
     actor: str,
     reason: str | None = None,
+    enforce: bool = True,
 ) -> TicketEvent:
-    """Moves a ticket to ``status`` if the lifecycle allows it, recording why."""
-    if status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+    """Moves a ticket to ``status`` if the lifecycle allows it, recording why.
+
+    ``enforce=False`` is for a back office with its own, stricter workflow (dispatch),
+    which has already checked the move against its stages.
+    """
+    if enforce and status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
         raise IllegalTransition(f"a ticket cannot go from {ticket.status} to {status}")
     previous = ticket.status
     ticket.status = status

@@ -14,6 +14,7 @@ from core.db import utcnow
 from core.intake import service as intake_service
 from core.intake.backoffices import claim
 from core.intake.intents import read_command
+from core.routing.enums import BackOffice
 from core.runtime import TOPIC_TICKETS
 from core.tickets import service as tickets_service
 from core.tickets.enums import TicketKind, TicketStatus
@@ -165,6 +166,14 @@ async def change_ticket_status(
 ) -> TicketOut:
     """Moves a ticket along its lifecycle and tells the resident on their channel."""
     ticket = await _ticket_in_scope(db_session, number, principal)
+    if ticket.back_office == BackOffice.DISPATCH:
+        # Its stages (dispatched, reported, verified…) drive the status; a bare status change
+        # would leave the case's clock and stage behind.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "a city case moves by its dispatch actions: "
+            f"POST /api/v1/dispatch/cases/{number}/actions",
+        )
     try:
         tickets_service.change_status(
             db_session=db_session,

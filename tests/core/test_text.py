@@ -76,6 +76,9 @@ def test_every_notice_renders_on_every_channel_in_every_language(
         "category": "X",
         "topic": "outages",
         "code": "123456",
+        "into": "0042180",
+        "outcome": "Cleaned up.",
+        "why_cancelled": "Not a city matter.",
         **BILLING_VALUES,
     }
     for notice in NOTICES:

@@ -28,7 +28,9 @@ async def test_create_get_and_list_a_ticket(client: httpx.AsyncClient, hub: Hub)
 
     detail = (await client.get(f"/api/v1/tickets/{number}", headers=headers)).json()
     assert detail["number"] == number and detail["kind"] == "city_case"
-    assert detail["priority"] == "high" and detail["status"] == "assigned"
+    # A city case waits at the centre for verification: no department, no clock yet.
+    assert detail["priority"] == "high" and detail["status"] == "new"
+    assert detail["back_office"] == "dispatch"
     assert [m["direction"] for m in detail["messages"]] == ["in", "out"]
     assert detail["messages"][1]["delivery_status"] == "pending"
     assert [e["kind"] for e in detail["events"]][:2] == ["created", "routed"]

@@ -1,0 +1,504 @@
+"""Carrying out workflow actions on a case: stage, clock, ticket status, events, notices.
+
+Every action is one call inside the caller's transaction; a refused action raises before
+anything is written, so a case is never left half-moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.enums import Role
+from core.auth.service import Principal
+from core.config import Settings
+from core.dispatch import clock
+from core.dispatch import service as dispatch_service
+from core.dispatch.enums import (
+    WORKING_STAGES,
+    Action,
+    ExtensionStatus,
+    Stage,
+    SuggestionStatus,
+    Urgency,
+)
+from core.dispatch.models import Case, DuplicateSuggestion, Extension
+from core.dispatch.notify import notify_followers, notify_reporter
+from core.dispatch.workflow import (
+    CENTRE,
+    STATUS_OF_STAGE,
+    IllegalAction,
+    NotAllowed,
+    check,
+)
+from core.routing.models import Category, Department
+from core.routing.service import RoutingTable
+from core.sla.calendar import LimitUnit
+from core.tickets import service as tickets_service
+from core.tickets.enums import EventKind, TicketKind
+from core.tickets.models import Ticket
+
+MAX_EXTENSION = {LimitUnit.WORKING_HOURS: 24 * 30, LimitUnit.WORKING_DAYS: 90}
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: Action
+    reason: str | None = None
+    department_id: int | None = None
+    category_id: int | None = None
+    urgency: Urgency | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    amount: int | None = None
+    unit: str | None = None
+    park_until: datetime | None = None
+
+
+@dataclass
+class ActionResult:
+    stages: list[Stage] = field(default_factory=list)
+    extension: Extension | None = None
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every action needs besides the case: who, when, and the hub's data."""
+
+    principal: Principal
+    routing: RoutingTable
+    settings: Settings
+    now: datetime
+
+
+def _move(
+    db_session: AsyncSession,
+    ticket: Ticket,
+    case: Case,
+    target: Stage,
+    *,
+    actor: str,
+    action: str,
+    reason: str | None = None,
+    **data: Any,
+) -> None:
+    previous = case.stage
+    case.stage = target
+    status = STATUS_OF_STAGE[target]
+    if ticket.status != status:
+        tickets_service.change_status(
+            db_session=db_session,
+            ticket=ticket,
+            status=status,
+            actor=actor,
+            reason=reason,
+            enforce=False,
+        )
+    ticket.updated_at = datetime.now(ticket.created_at.tzinfo)
+    tickets_service.add_event(
+        db_session=db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.STAGE_CHANGED,
+        actor=actor,
+        action=action,
+        previous=str(previous),
+        stage=str(target),
+        reason=reason,
+        **data,
+    )
+
+
+async def _register(
+    db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
+) -> None:
+    """Applies the verifier's corrections, then checks the registration conditions."""
+    if data.category_id is not None:
+        category = await db_session.get(Category, data.category_id)
+        if category is None or category.kind != TicketKind.CITY_CASE or not category.active:
+            raise IllegalAction("that category is not a city-case category")
+        ticket.category_id = category.id
+    if data.urgency is not None:
+        case.urgency = data.urgency
+    if data.address is not None:
+        ticket.address = data.address[:500]
+    if data.latitude is not None and data.longitude is not None:
+        await place_case(
+            db_session=db_session,
+            ticket=ticket,
+            latitude=data.latitude,
+            longitude=data.longitude,
+            max_age=ctx.settings.routing_cache_seconds,
+        )
+        if ticket.grid_cell_id is None:
+            raise IllegalAction("that point is outside every unit grid cell")
+    if ticket.category_id is None:
+        raise IllegalAction("choose the case's category before registering it")
+    if ticket.grid_cell_id is None:
+        raise IllegalAction("give the case a location inside the grid before registering it")
+    case.registered_at = ctx.now
+
+
+async def place_case(
+    *, db_session: AsyncSession, ticket: Ticket, latitude: float, longitude: float, max_age: float
+) -> bool:
+    """Puts a case at a point: its grid cell, community and district. Returns whether the
+    point is inside the grid (outside, the point is kept and the cell cleared)."""
+    ticket.latitude, ticket.longitude = latitude, longitude
+    hit = await dispatch_service.locate(
+        db_session=db_session, latitude=latitude, longitude=longitude, max_age=max_age
+    )
+    ticket.grid_cell_id = hit.cell_id if hit else None
+    if hit is not None:
+        ticket.community_id = hit.community_id
+        ticket.district_id = hit.district_id
+    return hit is not None
+
+
+async def _dispatch(
+    db_session: AsyncSession,
+    ticket: Ticket,
+    case: Case,
+    department_id: int | None,
+    ctx: Context,
+    *,
+    actor: str,
+    automatic: bool,
+) -> bool:
+    """Hands the case to a department and starts its clock; False if nobody is responsible."""
+    if department_id is None:
+        department_id = await dispatch_service.responsible_department(
+            db_session=db_session,
+            category_id=ticket.category_id,
+            district_id=ticket.district_id,
+            community_id=ticket.community_id,
+            grid_cell_id=ticket.grid_cell_id,
+        )
+    if department_id is None:
+        route = ctx.routing.match(
+            kind=TicketKind.CITY_CASE,
+            category_id=ticket.category_id,
+            district_id=ticket.district_id,
+            community_id=ticket.community_id,
+        )
+        department_id = route.department_id
+    if department_id is None:
+        if automatic:
+            return False
+        raise IllegalAction("no department is responsible for this case: choose one")
+    department = await db_session.get(Department, department_id)
+    if department is None or not department.active:
+        raise IllegalAction("that department does not exist or is inactive")
+    redispatch = case.stage == Stage.RETURNED
+    limit = await dispatch_service.time_limit(
+        db_session=db_session,
+        routing=ctx.routing,
+        category_id=ticket.category_id,
+        urgency=Urgency(case.urgency),
+        district_id=ticket.district_id,
+        community_id=ticket.community_id,
+    )
+    calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
+    # The clock starts here (DOMAIN §1); a re-dispatch gives the new department the full
+    # limit, because the time the wrong department held the case was not its to use.
+    case.dispatched_at = ctx.now
+    case.handle_due_at = (
+        clock.due_after(calendar, ctx.now, limit.limit, limit.unit) if limit else None
+    )
+    ticket.department_id = department.id
+    ticket.due_at = case.handle_due_at
+    ticket.overdue = False
+    _move(
+        db_session,
+        ticket,
+        case,
+        Stage.DISPATCHED,
+        actor=actor,
+        action=str(Action.DISPATCH),
+        department_id=department.id,
+        department=department.code,
+        automatic=automatic,
+        redispatch=redispatch,
+        due_at=case.handle_due_at.isoformat() if case.handle_due_at else None,
+    )
+    return True
+
+
+def _extension_request(ticket: Ticket, case: Case, data: ActionInput, ctx: Context) -> Extension:
+    approvers = ctx.settings.dispatch_extension_approvers
+    level = case.extensions + 1
+    if level > len(approvers):
+        raise IllegalAction(f"a case may be extended at most {len(approvers)} times")
+    unit = data.unit or LimitUnit.WORKING_DAYS
+    if unit not in MAX_EXTENSION:
+        raise IllegalAction("an extension is given in working_hours or working_days")
+    if data.amount is None or not 0 < data.amount <= MAX_EXTENSION[unit]:
+        raise IllegalAction(f"an extension needs an amount from 1 to {MAX_EXTENSION[unit]} {unit}")
+    return Extension(
+        ticket_id=ticket.id,
+        level=level,
+        amount=data.amount,
+        unit=unit,
+        reason=(data.reason or "").strip(),
+        status=ExtensionStatus.PENDING,
+        requested_by=ctx.principal.actor,
+        requested_at=ctx.now,
+    )
+
+
+async def act(
+    *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
+) -> ActionResult:
+    """Carries out one workflow action on a case, or raises IllegalAction / NotAllowed."""
+    transition = check(data.action, Stage(case.stage), ctx.principal.role, data.reason)
+    actor, reason, now = ctx.principal.actor, (data.reason or "").strip() or None, ctx.now
+    result = ActionResult()
+    action = data.action
+    if action is Action.REGISTER:
+        await _register(db_session, ticket, case, data, ctx)
+        _move(db_session, ticket, case, Stage.REGISTERED, actor=actor, action=action)
+        if ctx.settings.dispatch_auto_dispatch:
+            await _dispatch(db_session, ticket, case, None, ctx, actor="system", automatic=True)
+    elif action is Action.DISPATCH:
+        await _dispatch(
+            db_session, ticket, case, data.department_id, ctx, actor=actor, automatic=False
+        )
+    elif action is Action.CANCEL:
+        _move(db_session, ticket, case, Stage.CANCELLED, actor=actor, action=action, reason=reason)
+        values = {"number": ticket.public_number, "why_cancelled": reason}
+        result.outbox_ids += await _tell_everyone(db_session, ticket, "case_cancelled", values)
+    elif action is Action.RETURN:
+        returned_by = ticket.department_id
+        case.returns += 1
+        case.handle_due_at = None
+        ticket.department_id, ticket.due_at, ticket.overdue = None, None, False
+        _move(
+            db_session,
+            ticket,
+            case,
+            Stage.RETURNED,
+            actor=actor,
+            action=action,
+            reason=reason,
+            returned_by=returned_by,
+        )
+    elif action is Action.REPORT:
+        case.reported_at = now
+        case.handled_on_time = case.handle_due_at is None or now <= case.handle_due_at
+        case.result_note = reason
+        # Waiting for the inspector is the centre's time, not the department's.
+        ticket.due_at = None
+        _move(
+            db_session,
+            ticket,
+            case,
+            Stage.REPORTED,
+            actor=actor,
+            action=action,
+            reason=reason,
+            on_time=case.handled_on_time,
+        )
+    elif action is Action.VERIFY_PASS:
+        case.closed_at = now
+        _move(db_session, ticket, case, Stage.CLOSED, actor=actor, action=action, reason=reason)
+        values = {"number": ticket.public_number, "outcome": case.result_note or ""}
+        result.outbox_ids += await _tell_everyone(db_session, ticket, "case_closed", values)
+    elif action is Action.VERIFY_FAIL:
+        case.reworks += 1
+        ticket.due_at = case.handle_due_at
+        ticket.overdue = bool(case.handle_due_at and case.handle_due_at < now)
+        _move(db_session, ticket, case, Stage.REWORK, actor=actor, action=action, reason=reason)
+    elif action is Action.PARK:
+        _park(ticket, case, data, ctx)
+        _move(
+            db_session,
+            ticket,
+            case,
+            Stage.PARKED,
+            actor=actor,
+            action=action,
+            reason=reason,
+            park_due_at=case.park_due_at.isoformat() if case.park_due_at else None,
+        )
+    elif action is Action.UNPARK:
+        calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
+        left = timedelta(seconds=case.remaining_seconds or 0)
+        case.handle_due_at = clock.resumed_due(calendar, now, left)
+        case.parked_at = case.park_due_at = case.remaining_seconds = None
+        ticket.due_at, ticket.overdue = case.handle_due_at, False
+        _move(
+            db_session,
+            ticket,
+            case,
+            Stage.HANDLING,
+            actor=actor,
+            action=action,
+            due_at=case.handle_due_at.isoformat(),
+        )
+    elif action is Action.REQUEST_EXTENSION:
+        pending = await db_session.scalar(
+            select(Extension.id).where(
+                Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING
+            )
+        )
+        if pending is not None:
+            raise IllegalAction("an extension request for this case is already waiting")
+        result.extension = _extension_request(ticket, case, data, ctx)
+        db_session.add(result.extension)
+        tickets_service.add_event(
+            db_session=db_session,
+            ticket_id=ticket.id,
+            kind=EventKind.EXTENSION,
+            actor=actor,
+            requested=True,
+            level=result.extension.level,
+            amount=result.extension.amount,
+            unit=result.extension.unit,
+            reason=reason,
+        )
+    if transition.target is not None:
+        result.stages.append(transition.target)
+    if Stage(case.stage) != transition.target and transition.target is not None:
+        result.stages.append(Stage(case.stage))
+    return result
+
+
+def _park(ticket: Ticket, case: Case, data: ActionInput, ctx: Context) -> None:
+    """Stops the department's clock, keeping the working time left, and starts the park's."""
+    calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
+    now = ctx.now
+    if data.park_until is not None and data.park_until <= now:
+        raise IllegalAction("a case is parked until a time in the future")
+    left = (
+        clock.time_left(calendar, now, case.handle_due_at) if case.handle_due_at else timedelta(0)
+    )
+    case.parked_at = now
+    case.remaining_seconds = int(left.total_seconds())
+    case.park_due_at = data.park_until or clock.due_after(
+        calendar, now, ctx.settings.dispatch_park_days, LimitUnit.WORKING_DAYS
+    )
+    ticket.due_at, ticket.overdue = case.park_due_at, False
+
+
+def may_approve(role: Role, level: int, approvers: tuple[str, ...]) -> bool:
+    """Whether ``role`` may approve the ``level``-th extension: its approver or one above."""
+    if role is Role.ADMIN:
+        return True
+    return role in approvers[level - 1 :] if 0 < level <= len(approvers) else False
+
+
+async def decide_extension(
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    case: Case,
+    extension: Extension,
+    approve: bool,
+    note: str | None,
+    ctx: Context,
+) -> None:
+    """Approves (the clock grows) or refuses a department's extension request."""
+    if extension.status != ExtensionStatus.PENDING:
+        raise IllegalAction(f"this extension request was already {extension.status}")
+    if not may_approve(
+        ctx.principal.role, extension.level, ctx.settings.dispatch_extension_approvers
+    ):
+        needed = ctx.settings.dispatch_extension_approvers[extension.level - 1]
+        raise NotAllowed(f"extension {extension.level} of a case needs a {needed}'s approval")
+    if approve and Stage(case.stage) not in WORKING_STAGES:
+        raise IllegalAction(f"the case is {case.stage}: there is no clock to extend")
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    extension.decided_by, extension.decided_at = ctx.principal.actor, ctx.now
+    extension.decision_note = (note or "").strip() or None
+    if approve:
+        calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
+        base = case.handle_due_at or ctx.now
+        case.handle_due_at = clock.extended(calendar, base, extension.amount, extension.unit)
+        case.extensions += 1
+        ticket.due_at = case.handle_due_at
+        ticket.overdue = case.handle_due_at < ctx.now
+    tickets_service.add_event(
+        db_session=db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.EXTENSION,
+        actor=ctx.principal.actor,
+        decided=str(extension.status),
+        level=extension.level,
+        due_at=case.handle_due_at.isoformat() if case.handle_due_at else None,
+        note=extension.decision_note,
+    )
+
+
+async def merge(
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    case: Case,
+    target_ticket: Ticket,
+    target_case: Case,
+    ctx: Context,
+) -> list[int]:
+    """Joins a new report to the open case it duplicates; its reporter follows that case.
+
+    Returns the outbox ids to deliver (the reporter is told which case they now follow).
+    """
+    if ctx.principal.role not in CENTRE:
+        raise NotAllowed(f"a {ctx.principal.role} may not merge cases")
+    if Stage(case.stage) not in (Stage.ACCEPTED, Stage.REGISTERED):
+        raise IllegalAction(f"only a new report can be merged; this one is {case.stage}")
+    if target_ticket.id == ticket.id:
+        raise IllegalAction("a case cannot be merged into itself")
+    if Stage(target_case.stage) in (Stage.CLOSED, Stage.CANCELLED, Stage.MERGED):
+        raise IllegalAction(f"case {target_ticket.public_number} is {target_case.stage}")
+    case.merged_into_id = target_ticket.id
+    case.closed_at = ctx.now
+    # Anyone already following this report now follows the case it joins.
+    await db_session.execute(
+        update(Case).where(Case.merged_into_id == ticket.id).values(merged_into_id=target_ticket.id)
+    )
+    await db_session.execute(
+        update(DuplicateSuggestion)
+        .where(
+            DuplicateSuggestion.ticket_id == ticket.id,
+            DuplicateSuggestion.candidate_id == target_ticket.id,
+        )
+        .values(status=SuggestionStatus.MERGED)
+    )
+    _move(
+        db_session,
+        ticket,
+        case,
+        Stage.MERGED,
+        actor=ctx.principal.actor,
+        action="merge",
+        into=target_ticket.public_number,
+    )
+    tickets_service.add_event(
+        db_session=db_session,
+        ticket_id=target_ticket.id,
+        kind=EventKind.MERGED,
+        actor=ctx.principal.actor,
+        joined=ticket.public_number,
+    )
+    values = {"number": ticket.public_number, "into": target_ticket.public_number}
+    row = await notify_reporter(
+        db_session=db_session, ticket=ticket, notice="case_merged", **values
+    )
+    return [row] if row is not None else []
+
+
+async def _tell_everyone(
+    db_session: AsyncSession, ticket: Ticket, notice: str, values: dict[str, Any]
+) -> list[int]:
+    """Tells the reporter and every follower of a case how it ended."""
+    ids: list[int] = []
+    row = await notify_reporter(db_session=db_session, ticket=ticket, notice=notice, **values)
+    if row is not None:
+        ids.append(row)
+    ids += await notify_followers(db_session=db_session, ticket=ticket, notice=notice, **values)
+    return ids

@@ -1,0 +1,54 @@
+"""Open311 bodies as JSON or XML: the same dicts, two spellings (XML is the spec's default)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+from fastapi.responses import Response
+
+# The element name of a list's items, by the list's name.
+_ITEM = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "errors": "error",
+}
+
+
+def _element(name: str, value: Any) -> ElementTree.Element:
+    element = ElementTree.Element(name)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            element.append(_element(key, item))
+    elif isinstance(value, list):
+        for item in value:
+            element.append(_element(_ITEM.get(name, "item"), item))
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+    return element
+
+
+def to_xml(root: str, body: Any) -> bytes:
+    """Returns ``body`` as an XML document whose root element is ``root``."""
+    return ElementTree.tostring(_element(root, body), encoding="utf-8", xml_declaration=True)
+
+
+def respond(fmt: str, root: str, body: Any, status_code: int = 200) -> Response:
+    """Returns ``body`` in the asked format; ``root`` names the XML document element."""
+    if fmt == "xml":
+        return Response(to_xml(root, body), status_code, media_type="text/xml; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code,
+        media_type="application/json; charset=utf-8",
+    )
+
+
+def error(fmt: str, status_code: int, description: str) -> Response:
+    """Returns the spec's error body: a list of {code, description}."""
+    return respond(fmt, "errors", [{"code": status_code, "description": description}], status_code)
