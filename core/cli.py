@@ -41,6 +41,27 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+# The importers' names, listed here so `hub import --help` shows them without a database.
+IMPORT_KINDS = (
+    "departments",
+    "categories",
+    "routing",
+    "calendar",
+    "suppliers",
+    "services",
+    "tariffs",
+    "accounts",
+    "meters",
+    "building_meters",
+    "balances",
+    "dispatch_categories",
+    "responsibilities",
+    "gazetteer",
+    "grid",
+    "indicator_weights",
+)
+
+
 @click.group()
 def main() -> None:
     """Citizen service hub."""
@@ -141,28 +162,12 @@ def demo(with_staff: bool | None) -> None:
 
 
 @main.command("import")
-@click.argument(
-    "what",
-    type=click.Choice(
-        [
-            "departments",
-            "categories",
-            "routing",
-            "calendar",
-            "suppliers",
-            "services",
-            "tariffs",
-            "accounts",
-            "meters",
-            "building_meters",
-            "balances",
-        ]
-    ),
-)
+@click.argument("what", type=click.Choice(sorted(IMPORT_KINDS)))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(what: str, path: Path) -> None:
-    """Imports reference or billing data from CSV (columns in docs/import-formats.md)."""
-    from core.imports import ImportOptions, ImportRejected, import_csv
+    """Imports reference, billing or dispatch data from CSV, YAML or GeoJSON (by the file's
+    extension; columns in docs/import-formats.md)."""
+    from core.imports import ImportOptions, ImportRejected, format_of, import_text
 
     settings = get_settings()
     options = ImportOptions(
@@ -172,9 +177,12 @@ def import_(what: str, path: Path) -> None:
     )
     # utf-8-sig: spreadsheets save CSV with a byte-order mark.
     text = path.read_text(encoding="utf-8-sig")
+    fmt = format_of(path.name)
     try:
         report = _in_transaction(
-            lambda session: import_csv(db_session=session, what=what, text=text, options=options)
+            lambda session: import_text(
+                db_session=session, what=what, text=text, fmt=fmt, options=options
+            )
         )
     except ImportRejected as exc:
         for line, reason in exc.report.rejected:

@@ -88,3 +88,24 @@ def test_billing_from_the_shell(runner: CliRunner, tmp_path: Path) -> None:
     assert (
         "already recorded 1" in runner.invoke(main, ["billing", "statement", str(statement)]).output
     )
+
+
+def test_every_importer_is_offered_and_a_grid_imports_from_geojson(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from core.cli import IMPORT_KINDS
+    from core.imports import importers
+
+    assert set(IMPORT_KINDS) == set(importers())
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    cells = tmp_path / "cells.geojson"
+    square = [[37.0, 55.0], [37.001, 55.0], [37.001, 55.001], [37.0, 55.001], [37.0, 55.0]]
+    cells.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"code": "X0001"}, '
+        f'"geometry": {{"type": "Polygon", "coordinates": [{square}]}}}}]}}'
+    )
+    result = runner.invoke(main, ["import", "grid", str(cells)])
+    assert result.exit_code == 0, result.output
+    assert "created 1" in result.output
+    assert "unchanged 1" in runner.invoke(main, ["import", "grid", str(cells)]).output

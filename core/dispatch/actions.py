@@ -268,6 +268,8 @@ async def act(
         await _dispatch(
             db_session, ticket, case, data.department_id, ctx, actor=actor, automatic=False
         )
+    elif action is Action.START:
+        _move(db_session, ticket, case, Stage.HANDLING, actor=actor, action=action)
     elif action is Action.CANCEL:
         _move(db_session, ticket, case, Stage.CANCELLED, actor=actor, action=action, reason=reason)
         values = {"number": ticket.public_number, "why_cancelled": reason}
@@ -310,6 +312,8 @@ async def act(
         result.outbox_ids += await _tell_everyone(db_session, ticket, "case_closed", values)
     elif action is Action.VERIFY_FAIL:
         case.reworks += 1
+        # Handling that failed inspection was not handling: the next report counts.
+        case.reported_at = case.handled_on_time = None
         ticket.due_at = case.handle_due_at
         ticket.overdue = bool(case.handle_due_at and case.handle_due_at < now)
         _move(db_session, ticket, case, Stage.REWORK, actor=actor, action=action, reason=reason)

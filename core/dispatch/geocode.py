@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,19 +41,36 @@ def fold(text: str) -> str:
     return " " + _PUNCTUATION.sub(" ", folded).strip() + " "
 
 
-def _contains(haystack: str, needle: str) -> bool:
-    """Whether the folded needle occurs in the folded text as whole words.
+@lru_cache(maxsize=4096)
+def _pattern(needle: str) -> re.Pattern[str]:
+    """Returns a pattern for a folded name that tolerates word endings.
 
-    Folded strings are padded with spaces, so " lenin street 1 " cannot match inside
-    " lenin street 15 ". Chinese has no spaces: a bare substring is the best we can do,
-    and a Chinese address ends in 号, which keeps 1号 from matching 15号.
+    Russian inflects names: "Поющий фонтан" is written "у Поющего фонтана". Each word of
+    two letters or more keeps its stem (all but its last two letters when it is long) and
+    may take up to three more letters; numbers must match exactly, so house 1 is not 15.
     """
-    if not needle.strip():
-        return False
-    if needle in haystack:
-        return True
+    parts = []
+    for word in needle.split():
+        if word.isdigit() or len(word) < 3:
+            parts.append(re.escape(word))
+        else:
+            stem = word[:-2] if len(word) >= 5 else word
+            parts.append(re.escape(stem) + r"\w{0,3}")
+    return re.compile(r"(?<!\w)" + r"\W+".join(parts) + r"(?!\w)")
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """Whether the folded name occurs in the folded text as whole (possibly inflected) words.
+
+    Chinese has no spaces: a bare substring is the best we can do, and a Chinese address
+    ends in 号, which keeps 1号 from matching 15号.
+    """
     core = needle.strip()
-    return any("\u4e00" <= ch <= "\u9fff" for ch in core) and core in haystack
+    if not core:
+        return False
+    if any("\u4e00" <= ch <= "\u9fff" for ch in core):
+        return core.replace(" ", "") in haystack.replace(" ", "")
+    return _pattern(core).search(haystack) is not None
 
 
 async def geocode(*, db_session: AsyncSession, text: str) -> Place | None:

@@ -123,6 +123,9 @@ def check_attributes(details: CaseCategory | None, given: dict[str, list[str]]) 
                 moment = datetime.fromisoformat(values[0].replace("Z", "+00:00"))
             except ValueError:
                 raise ValueError(f"attribute {code!r} must be an ISO 8601 date-time") from None
+            # A time without its offset is a different moment in every reader's timezone.
+            if moment.tzinfo is None:
+                raise ValueError(f"attribute {code!r} must carry a timezone")
             answers[code] = moment.isoformat()
         else:
             answers[code] = values[0][:2000]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree import ElementTree
 
@@ -17,6 +18,11 @@ _ITEM = {
     "errors": "error",
 }
 
+# Characters XML 1.0 cannot carry at all, not even escaped: a description holding one
+# (a stray control character pasted from somewhere) would make the whole document
+# unreadable to every client, so they are dropped from the XML spelling.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 
 def _element(name: str, value: Any) -> ElementTree.Element:
     element = ElementTree.Element(name)
@@ -29,7 +35,7 @@ def _element(name: str, value: Any) -> ElementTree.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _NOT_XML.sub("", str(value))
     return element
 
 

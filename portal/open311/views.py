@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -37,6 +38,7 @@ logger = logging.getLogger("hub.open311")
 
 FORMATS = ("json", "xml")
 MAX_PERIOD = timedelta(days=90)
+ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\[\]]+)\](?:\[\])?$")
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
 
@@ -59,7 +61,10 @@ def _language(request: Request, languages: tuple[str, ...], default: str) -> str
 def _check(fmt: str, request: Request, jurisdiction: str) -> None:
     if fmt not in FORMATS:
         raise Refused(404, f"unknown format {fmt!r}: json or xml")
-    given = request.query_params.get("jurisdiction_id")
+    _check_jurisdiction(request.query_params.get("jurisdiction_id"), jurisdiction)
+
+
+def _check_jurisdiction(given: object, jurisdiction: str) -> None:
     if given is not None and given != jurisdiction:
         raise Refused(404, f"unknown jurisdiction_id {given!r}")
 
@@ -171,6 +176,8 @@ async def create_request(
             form = await request.form(max_files=0, max_fields=200)
         except Exception:
             raise Refused(400, "the body must be application/x-www-form-urlencoded") from None
+        # A POST carries its arguments in the body, jurisdiction_id among them.
+        _check_jurisdiction(form.get("jurisdiction_id"), settings.open311_jurisdiction)
         key = str(form.get("api_key") or request.query_params.get("api_key") or "")
         principal = (
             await auth_service.authenticate_api_key(db_session=db_session, key=key) if key else None
@@ -186,8 +193,14 @@ async def create_request(
         category, details = found
         given: dict[str, list[str]] = {}
         for name, value in form.multi_items():
-            if name.startswith("attribute[") and name.endswith("]"):
-                given.setdefault(name[10:-1], []).append(str(value))
+            if not name.startswith("attribute["):
+                continue
+            # attribute[code]=value, and attribute[code][]=value for each value of a
+            # multivaluelist, as the spec writes them.
+            match = ATTRIBUTE_FIELD.match(name)
+            if match is None:
+                raise Refused(400, f"malformed attribute field {name[:80]!r}")
+            given.setdefault(match.group(1), []).append(str(value))
         try:
             answers = open311.check_attributes(details, given)
         except ValueError as exc:
@@ -203,6 +216,9 @@ async def create_request(
         location, address = await _place(db_session, form, settings.routing_cache_seconds)
     except Refused as exc:
         return _answer(fmt, exc)
+    # Read before the rollback below, which expires every loaded row (reading one then
+    # would be lazy IO outside the async context).
+    category_code = category.code
     await db_session.rollback()  # end the read transaction before intake writes (SQLite)
 
     token = _token(principal.actor, form)
@@ -227,7 +243,7 @@ async def create_request(
         attachments=[Attachment(url=media_url)] if media_url else [],
         location=location,
         address_text=address,
-        category_code=category.code,
+        category_code=category_code,
         language=language,
         continue_recent=False,
         raw={
@@ -346,3 +362,10 @@ async def get_token(
         return _answer(fmt, exc)
     body = [{"service_request_id": format_public_number(ticket_id), "token": token}]
     return respond(fmt, "service_requests", body)
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+async def unknown_resource(path: str) -> Response:
+    """Anything else under the API: the spec's 404, in the format the path names."""
+    fmt = path.rsplit(".", 1)[-1] if "." in path else "xml"
+    return error(fmt if fmt in FORMATS else "xml", 404, f"unknown resource {path[:200]!r}")

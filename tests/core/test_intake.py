@@ -23,7 +23,9 @@ async def count(hub: Hub, model: Any) -> int:
 
 
 async def test_a_text_becomes_a_ticket_with_a_reply_in_the_outbox(hub: Hub) -> None:
-    result = await intake.receive(hub=hub, message=inbound("Не работает лифт в подъезде, ул. Ленина 5"))
+    result = await intake.receive(
+        hub=hub, message=inbound("Не работает лифт в подъезде, ул. Ленина 5")
+    )
 
     assert not result.duplicate and result.ticket_number is not None
     async with hub.session_factory() as session:
@@ -229,7 +231,9 @@ async def test_the_periodic_retry_processes_messages_that_failed(hub: Hub) -> No
     register("general", broken)
     try:
         with pytest.raises(intake.IntakeFailed):
-            await intake.receive(hub=hub, message=inbound("The fountain is silent", provider_id="SM-r"))
+            await intake.receive(
+                hub=hub, message=inbound("The fountain is silent", provider_id="SM-r")
+            )
         assert await retry_failed_inbound({"hub": hub}) == 0  # still down: counted, kept
     finally:
         register("general", open_ticket)
