@@ -62,7 +62,6 @@ class ActionInput:
 
 @dataclass
 class ActionResult:
-    stages: list[Stage] = field(default_factory=list)
     extension: Extension | None = None
     outbox_ids: list[int] = field(default_factory=list)
 
@@ -255,7 +254,7 @@ async def act(
     *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
 ) -> ActionResult:
     """Carries out one workflow action on a case, or raises IllegalAction / NotAllowed."""
-    transition = check(data.action, Stage(case.stage), ctx.principal.role, data.reason)
+    check(data.action, Stage(case.stage), ctx.principal.role, data.reason)
     actor, reason, now = ctx.principal.actor, (data.reason or "").strip() or None, ctx.now
     result = ActionResult()
     action = data.action
@@ -365,10 +364,6 @@ async def act(
             unit=result.extension.unit,
             reason=reason,
         )
-    if transition.target is not None:
-        result.stages.append(transition.target)
-    if Stage(case.stage) != transition.target and transition.target is not None:
-        result.stages.append(Stage(case.stage))
     return result
 
 

@@ -7,41 +7,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.templates import render
 from core.dispatch.models import Case
-from core.notices import service as notices_service
-from core.notices.enums import Topic
-from core.outbox import service as outbox_service
-from core.outbox.enums import OutboxKind
-from core.residents.models import Contact
 from core.tickets.models import Ticket
+from core.tickets.notify import notify
 
 
 async def notify_reporter(
     *, db_session: AsyncSession, ticket: Ticket, notice: str, **values: Any
 ) -> int | None:
     """Queues ``notice`` to whoever reported ``ticket``; returns the outbox id, or None."""
-    if ticket.contact_id is None:
-        return None
-    contact = await db_session.get(Contact, ticket.contact_id)
-    if contact is None:
-        return None
-    if await notices_service.is_unsubscribed(
-        db_session=db_session, contact_id=contact.id, topic=Topic.TICKET_STATUS
-    ):
-        return None
-    language = contact.language or ticket.language
-    row = await outbox_service.create(
-        db_session=db_session,
-        kind=OutboxKind.NOTICE,
-        channel=ticket.channel,
-        address=contact.value,
-        language=language,
-        text=render(ticket.channel, notice, language, **values),
-        ticket=ticket,
-        resident_id=ticket.resident_id,
-    )
-    return row.id
+    row = await notify(db_session=db_session, ticket=ticket, notice=notice, **values)
+    return row.id if row is not None else None
 
 
 async def notify_followers(

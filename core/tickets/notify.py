@@ -14,8 +14,11 @@ from core.residents.models import Contact
 from core.tickets.models import Ticket
 
 
-async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMessage | None:
-    """Queues a status notice to the contact that raised the ticket; None if there is none."""
+async def notify(
+    *, db_session: AsyncSession, ticket: Ticket, notice: str, **values: object
+) -> OutboxMessage | None:
+    """Queues ``notice`` to the contact that raised the ticket; None if there is none, or
+    if they turned ticket notices off."""
     if ticket.contact_id is None:
         return None
     contact = await db_session.get(Contact, ticket.contact_id)
@@ -26,20 +29,24 @@ async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMe
     ):
         return None
     language = contact.language or ticket.language
-    text = render(
-        ticket.channel,
-        "ticket_status",
-        language,
-        number=ticket.public_number,
-        status=str(ticket.status),
-    )
     return await outbox_service.create(
         db_session=db_session,
         kind=OutboxKind.NOTICE,
         channel=ticket.channel,
         address=contact.value,
         language=language,
-        text=text,
+        text=render(ticket.channel, notice, language, **values),
         ticket=ticket,
         resident_id=ticket.resident_id,
+    )
+
+
+async def notify_status(*, db_session: AsyncSession, ticket: Ticket) -> OutboxMessage | None:
+    """Queues a status notice to the contact that raised the ticket; None if there is none."""
+    return await notify(
+        db_session=db_session,
+        ticket=ticket,
+        notice="ticket_status",
+        number=ticket.public_number,
+        status=str(ticket.status),
     )
