@@ -66,7 +66,13 @@ class InboundMessage(BaseModel):
     @field_validator("text")
     @classmethod
     def _strip(cls, value: str) -> str:
-        return value.strip()
+        return value.replace("\x00", "").strip()
+
+    @field_validator("sender_address", "address_text", "display_name", "provider_message_id")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL; a stray one would fail the raw record itself.
+        return value.replace("\x00", "") if value is not None else None
 
 
 class Reply(BaseModel):

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.contract import Channel
 from core.dispatch import duplicates
 from core.dispatch.actions import place_case
 from core.dispatch.enums import PhotoStatus, Stage, Urgency
@@ -90,6 +91,9 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         window=timedelta(hours=settings.dispatch_duplicate_window_hours),
         now=request.now,
     )
+    if message.channel == Channel.OPEN311:
+        # The client has the number in the POST's answer and polls for the rest.
+        return Outcome(ticket=ticket)
     category_name = pick_name(category.names, request.language) if category else ""
     return Outcome(
         ticket=ticket,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.contract import Channel
 from channels.templates import render
 from core.notices import service as notices_service
 from core.notices.enums import Topic
@@ -19,7 +20,8 @@ async def notify(
 ) -> OutboxMessage | None:
     """Queues ``notice`` to the contact that raised the ticket; None if there is none, or
     if they turned ticket notices off."""
-    if ticket.contact_id is None:
+    # Open311 clients poll GET requests: there is no one to send a notice to.
+    if ticket.contact_id is None or ticket.channel == Channel.OPEN311:
         return None
     contact = await db_session.get(Contact, ticket.contact_id)
     if contact is None:

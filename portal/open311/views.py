@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ from core.dispatch import open311
 from core.dispatch import service as dispatch_service
 from core.dispatch.geocode import geocode
 from core.dispatch.models import Case, GazetteerEntry
+from core.i18n import pick_name
 from core.intake import service as intake_service
 from core.intake.models import InboundRecord
 from core.territory.models import Building
@@ -38,6 +40,7 @@ logger = logging.getLogger("hub.open311")
 
 FORMATS = ("json", "xml")
 MAX_PERIOD = timedelta(days=90)
+YEARS = (1900, 9000)
 ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\[\]]+)\](?:\[\])?$")
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
@@ -61,7 +64,15 @@ def _language(request: Request, languages: tuple[str, ...], default: str) -> str
 def _check(fmt: str, request: Request, jurisdiction: str) -> None:
     if fmt not in FORMATS:
         raise Refused(404, f"unknown format {fmt!r}: json or xml")
+    _check_text([*request.path_params.items(), *request.query_params.multi_items()])
     _check_jurisdiction(request.query_params.get("jurisdiction_id"), jurisdiction)
+
+
+def _check_text(items: Iterable[tuple[str, object]]) -> None:
+    """Refuses NUL characters: PostgreSQL cannot hold them in text, even to compare."""
+    for name, value in items:
+        if "\x00" in name or "\x00" in str(value):
+            raise Refused(400, f"{name[:40]!r} holds a NUL character")
 
 
 def _check_jurisdiction(given: object, jurisdiction: str) -> None:
@@ -150,11 +161,13 @@ async def _place(
             select(GazetteerEntry).where(GazetteerEntry.code == address_id[:64])
         )
         if entry is not None:
-            return Location(latitude=entry.latitude, longitude=entry.longitude), address
+            named = address or pick_name(entry.names, "en")
+            return Location(latitude=entry.latitude, longitude=entry.longitude), named
         building = await db_session.scalar(select(Building).where(Building.code == address_id[:32]))
         if building is None or building.latitude is None or building.longitude is None:
             raise Refused(400, f"unknown address_id {address_id!r}")
-        return Location(latitude=building.latitude, longitude=building.longitude), address
+        named = address or pick_name(building.addresses, "en")
+        return Location(latitude=building.latitude, longitude=building.longitude), named
     if address:
         place = await geocode(db_session=db_session, text=address)
         if place is not None:
@@ -176,6 +189,7 @@ async def create_request(
             form = await request.form(max_files=0, max_fields=200)
         except Exception:
             raise Refused(400, "the body must be application/x-www-form-urlencoded") from None
+        _check_text(form.multi_items())
         # A POST carries its arguments in the body, jurisdiction_id among them.
         _check_jurisdiction(form.get("jurisdiction_id"), settings.open311_jurisdiction)
         key = str(form.get("api_key") or request.query_params.get("api_key") or "")
@@ -279,6 +293,9 @@ def _moment(raw: str | None, name: str) -> datetime | None:
         raise Refused(400, f"{name} must be a W3C date-time with a timezone") from None
     if moment.tzinfo is None:
         raise Refused(400, f"{name} must carry a timezone")
+    # Near year 1 or 9999 the move to UTC and the 90-day default window overflow.
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise Refused(400, f"{name} must fall in the years {YEARS[0]} to {YEARS[1]}")
     return moment.astimezone(UTC)
 
 

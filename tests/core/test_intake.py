@@ -244,3 +244,14 @@ async def test_the_periodic_retry_processes_messages_that_failed(hub: Hub) -> No
         )
     assert record is not None and record.status == "processed" and record.attempts == 2
     assert await retry_failed_inbound({"hub": hub}) == 0
+
+
+async def test_a_nul_character_from_a_provider_is_dropped_not_fatal(hub: Hub) -> None:
+    # PostgreSQL text cannot hold NUL: the raw record itself would fail and be lost.
+    result = await intake.receive(
+        hub=hub, message=inbound("Сломана\x00 скамейка", address_text="у рынка\x00")
+    )
+    assert result.ticket_id is not None
+    async with hub.session_factory() as session:
+        record = await session.get(InboundRecord, result.inbound_id)
+        assert record is not None and record.text == "Сломана скамейка"
