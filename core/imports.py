@@ -236,6 +236,8 @@ def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
     if fmt == "yaml":
         try:
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise UnreadableFile("the YAML is nested too deeply") from None
         except yaml.YAMLError as exc:
             raise UnreadableFile(f"not valid YAML: {exc}") from None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -246,6 +248,8 @@ def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
     if fmt == "geojson":
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise UnreadableFile("the JSON is nested too deeply") from None
         except ValueError as exc:
             raise UnreadableFile(f"not valid JSON: {exc}") from None
         features = data.get("features") if isinstance(data, dict) else None
@@ -256,6 +260,9 @@ def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
                 yield number, {}
                 continue
             properties = feature.get("properties") or {}
+            if not isinstance(properties, dict):
+                yield number, {}
+                continue
             row = {str(k): "" if v is None else str(v) for k, v in properties.items()}
             row["geometry"] = json.dumps(feature.get("geometry"))
             yield number, row
@@ -355,6 +362,10 @@ async def _import_row(
         ArithmeticError,
         ValidationError,
         routing_service.UnknownReference,
+        TypeError,
+        AttributeError,
+        KeyError,
+        RecursionError,
     ) as exc:
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         report.rejected.append((line, reason))

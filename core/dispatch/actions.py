@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.enums import Role
+from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
 from core.config import Settings
 from core.dispatch import clock
@@ -42,6 +42,19 @@ from core.tickets import service as tickets_service
 from core.tickets.enums import EventKind, TicketKind
 from core.tickets.models import Ticket
 
+MAX_PARK = timedelta(days=730)
+# What the centre does (verify, dispatch, park), never the department handling the case.
+CENTRE_ACTIONS = frozenset(
+    {
+        Action.REGISTER,
+        Action.CANCEL,
+        Action.DISPATCH,
+        Action.VERIFY_PASS,
+        Action.VERIFY_FAIL,
+        Action.PARK,
+        Action.UNPARK,
+    }
+)
 MAX_EXTENSION = {LimitUnit.WORKING_HOURS: 24 * 30, LimitUnit.WORKING_DAYS: 90}
 
 
@@ -192,6 +205,8 @@ async def _dispatch(
         raise IllegalAction("no department is responsible for this case: choose one")
     department = await db_session.get(Department, department_id)
     if department is None or not department.active:
+        if automatic:  # the responsibility data points at a closed department: a person picks
+            return False
         raise IllegalAction("that department does not exist or is inactive")
     redispatch = case.stage == Stage.RETURNED
     limit = await dispatch_service.time_limit(
@@ -254,6 +269,9 @@ async def act(
     *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
 ) -> ActionResult:
     """Carries out one workflow action on a case, or raises IllegalAction / NotAllowed."""
+    if ctx.principal.scope.kind == ScopeKind.DEPARTMENT and data.action in CENTRE_ACTIONS:
+        # A department's own supervisor must not verify, park or dispatch its own work.
+        raise NotAllowed(f"a department's staff may not {data.action} a case")
     check(data.action, Stage(case.stage), ctx.principal.role, data.reason)
     actor, reason, now = ctx.principal.actor, (data.reason or "").strip() or None, ctx.now
     result = ActionResult()
@@ -275,6 +293,17 @@ async def act(
         result.outbox_ids += await _tell_everyone(db_session, ticket, "case_cancelled", values)
     elif action is Action.RETURN:
         returned_by = ticket.department_id
+        # The next department asks for its own time: the last one's request lapses.
+        await db_session.execute(
+            update(Extension)
+            .where(Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING)
+            .values(
+                status=ExtensionStatus.REFUSED,
+                decided_by="system",
+                decided_at=now,
+                decision_note="the case was returned",
+            )
+        )
         case.returns += 1
         case.handle_due_at = None
         ticket.department_id, ticket.due_at, ticket.overdue = None, None, False
@@ -330,8 +359,12 @@ async def act(
         )
     elif action is Action.UNPARK:
         calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
-        left = timedelta(seconds=case.remaining_seconds or 0)
-        case.handle_due_at = clock.resumed_due(calendar, now, left)
+        # A case with no time limit had no clock to stop, and gets none back.
+        case.handle_due_at = (
+            clock.resumed_due(calendar, now, timedelta(seconds=case.remaining_seconds))
+            if case.remaining_seconds is not None
+            else None
+        )
         case.parked_at = case.park_due_at = case.remaining_seconds = None
         ticket.due_at, ticket.overdue = case.handle_due_at, False
         _move(
@@ -341,7 +374,7 @@ async def act(
             Stage.HANDLING,
             actor=actor,
             action=action,
-            due_at=case.handle_due_at.isoformat(),
+            due_at=case.handle_due_at.isoformat() if case.handle_due_at else None,
         )
     elif action is Action.REQUEST_EXTENSION:
         pending = await db_session.scalar(
@@ -371,13 +404,14 @@ def _park(ticket: Ticket, case: Case, data: ActionInput, ctx: Context) -> None:
     """Stops the department's clock, keeping the working time left, and starts the park's."""
     calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
     now = ctx.now
-    if data.park_until is not None and data.park_until <= now:
-        raise IllegalAction("a case is parked until a time in the future")
-    left = (
-        clock.time_left(calendar, now, case.handle_due_at) if case.handle_due_at else timedelta(0)
-    )
+    if data.park_until is not None and not now < data.park_until <= now + MAX_PARK:
+        raise IllegalAction("a case is parked until a time in the future, within two years")
     case.parked_at = now
-    case.remaining_seconds = int(left.total_seconds())
+    case.remaining_seconds = (
+        int(clock.time_left(calendar, now, case.handle_due_at).total_seconds())
+        if case.handle_due_at
+        else None
+    )
     case.park_due_at = data.park_until or clock.due_after(
         calendar, now, ctx.settings.dispatch_park_days, LimitUnit.WORKING_DAYS
     )
@@ -402,12 +436,15 @@ async def decide_extension(
     ctx: Context,
 ) -> None:
     """Approves (the clock grows) or refuses a department's extension request."""
+    if ctx.principal.scope.kind == ScopeKind.DEPARTMENT:
+        raise NotAllowed("a department's staff may not decide its own extension requests")
     if extension.status != ExtensionStatus.PENDING:
         raise IllegalAction(f"this extension request was already {extension.status}")
     if not may_approve(
         ctx.principal.role, extension.level, ctx.settings.dispatch_extension_approvers
     ):
-        needed = ctx.settings.dispatch_extension_approvers[extension.level - 1]
+        approvers = ctx.settings.dispatch_extension_approvers
+        needed = approvers[extension.level - 1] if extension.level <= len(approvers) else "admin"
         raise NotAllowed(f"extension {extension.level} of a case needs a {needed}'s approval")
     if approve and Stage(case.stage) not in WORKING_STAGES:
         raise IllegalAction(f"the case is {case.stage}: there is no clock to extend")

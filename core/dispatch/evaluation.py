@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dispatch.enums import Stage
@@ -117,7 +117,8 @@ async def count_cases(
             count(handled),
             count(and_(handled, Case.handled_on_time.is_(True))),
             count(Case.reworks > 0),
-            count(and_(open_at_end, Case.handle_due_at < end)),
+            # Waiting for the inspector is the centre's time, not the department's.
+            count(and_(open_at_end, Case.handle_due_at < end, not_(handled))),
             count(Case.extensions > 0),
         )
         .join(Case, Case.ticket_id == Ticket.id)

@@ -36,6 +36,11 @@ from core.territory.geometry import cell_row
 from core.territory.models import Community, District, GridCell
 from core.tickets.enums import Priority, TicketKind
 
+MAX_LIMIT = {
+    LimitUnit.WORKING_HOURS: 10_000,
+    LimitUnit.WORKING_DAYS: 1_000,
+    LimitUnit.CALENDAR_HOURS: 50_000,
+}
 _CLASS_CODE = re.compile(r"^\d{2}$")
 _ATTRIBUTE_TYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
@@ -107,8 +112,9 @@ def _limits(row: dict[str, str]) -> dict[Urgency, tuple[int, str]]:
         unit = str(value[1] or LimitUnit.WORKING_HOURS)
         if unit not in LimitUnit.ALL:
             raise ValueError(f"unknown unit {unit!r} ({', '.join(LimitUnit.ALL)})")
-        if not 0 < amount_value <= 10_000:
-            raise ValueError(f"the {urgency} limit must be from 1 to 10000")
+        # Ten years of working time is the calendar's horizon; no city limit comes close.
+        if not 0 < amount_value <= MAX_LIMIT[unit]:
+            raise ValueError(f"the {urgency} limit must be from 1 to {MAX_LIMIT[unit]} {unit}")
         limits[urgency] = (amount_value, unit)
     if Urgency.NORMAL not in limits:
         raise ValueError("a normal-urgency time limit is required")

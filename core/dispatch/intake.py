@@ -78,7 +78,7 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
                 status=PhotoStatus.PENDING,
                 source=str(message.channel),
                 source_url=attachment.url,
-                content_type=attachment.content_type,
+                content_type=(attachment.content_type or "")[:64] or None,
                 attempts=0,
             )
         )

@@ -180,6 +180,7 @@ async def request_views(
         department = departments.get(ticket.department_id or 0)
         stage = Stage(case.stage)
         closed = stage in CLOSED_STAGES
+        public = ticket.channel == "open311"
         views.append(
             {
                 "service_request_id": ticket.public_number,
@@ -195,15 +196,23 @@ async def request_views(
                 "expected_datetime": case.handle_due_at.isoformat()
                 if case.handle_due_at and not closed
                 else None,
-                "address": ticket.address,
+                "address": ticket.address if public else None,
                 "address_id": None,
                 "zipcode": None,
-                "lat": ticket.latitude,
-                "long": ticket.longitude,
+                "lat": _blurred(ticket.latitude, public),
+                "long": _blurred(ticket.longitude, public),
                 "media_url": media.get(ticket.id),
             }
         )
     return views
+
+
+def _blurred(value: float | None, exact: bool) -> float | None:
+    """Returns a coordinate as given to Open311, or to about 100 m for other channels: a
+    phone's shared location is where the reporter stood, often their own door."""
+    if value is None or exact:
+        return value
+    return round(value, 3)
 
 
 def _status_notes(case: Case, stage: Stage, language: str) -> str | None:

@@ -173,5 +173,6 @@ async def fetch_pending(
             photo.error = error
             if final or photo.attempts >= MAX_FETCH_ATTEMPTS:
                 photo.status = PhotoStatus.FAILED
-                logger.info("photo %s of ticket %s not fetched: %s", photo_id, ticket_id, error)
+                # The error, not the URL: a signed link is a credential.
+                logger.info("photo %s of ticket %s not fetched (%s)", photo_id, ticket_id, error)
     return stored

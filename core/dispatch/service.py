@@ -195,7 +195,9 @@ def calendar_for(routing: RoutingTable, category_id: int | None) -> WorkingCalen
     if policy is not None and policy.calendar_id in routing.calendars:
         return routing.calendars[policy.calendar_id]
     if not routing.calendars:
-        raise LookupError("no working calendar is defined: import one before dispatching")
+        from core.dispatch.workflow import IllegalAction
+
+        raise IllegalAction("no working calendar is defined: import one before dispatching")
     return routing.calendars[min(routing.calendars)]
 
 

@@ -37,7 +37,9 @@ from core.imports import ImportOptions, ImportRejected, import_text, importers
 from core.media.errors import MediaNotFound, MediaRejected
 from core.routing.models import Category, Department
 from core.runtime import TOPIC_TICKETS
+from core.tickets.numbers import parse_public_number
 from portal.deps import (
+    HANDLING_ROLES,
     STAFF_ROLES,
     DbId,
     HubDep,
@@ -201,12 +203,17 @@ async def merge_case(
     """Merges a new report into the open case it duplicates; its reporter follows that case."""
     ctx = await _context(hub, principal)
     try:
-        ticket, case = await dispatch_service.get_in_scope(
-            db_session=db_session, number=number, scope=principal.scope, lock=True
-        )
-        target_ticket, target_case = await dispatch_service.get_in_scope(
-            db_session=db_session, number=body.into, scope=principal.scope, lock=True
-        )
+        # Lock the two cases in number order: two opposite merges at once then queue up
+        # instead of deadlocking.
+        first, second = sorted([number, body.into], key=lambda n: parse_public_number(n) or 0)
+        locked = {
+            n: await dispatch_service.get_in_scope(
+                db_session=db_session, number=n, scope=principal.scope, lock=True
+            )
+            for n in dict.fromkeys([first, second])
+        }
+        ticket, case = locked[number]
+        target_ticket, target_case = locked[body.into]
         outbox_ids = await actions.merge(
             db_session=db_session,
             ticket=ticket,
@@ -230,12 +237,13 @@ async def upload_photo(
     file: Annotated[UploadFile, File()],
     hub: HubDep,
     db_session: SessionDep,
-    principal: StaffDep,
+    principal: Annotated[Principal, Depends(require_roles(*HANDLING_ROLES))],
 ) -> PhotoOut:
     """Adds a photo to a case (JPEG, PNG or WebP, up to HUB_MEDIA_MAX_BYTES)."""
     try:
+        # Locked: a double-clicked upload waits for the first and then finds its picture.
         ticket, _case = await dispatch_service.get_in_scope(
-            db_session=db_session, number=number, scope=principal.scope
+            db_session=db_session, number=number, scope=principal.scope, lock=True
         )
     except dispatch_service.CaseNotFound as exc:
         raise _refuse(exc) from exc

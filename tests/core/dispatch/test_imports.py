@@ -71,7 +71,7 @@ async def test_a_city_numbering_imports_from_csv(hub: Hub) -> None:
         ("x,event,1,01,X,,,4,working_hours,,,", "two-digit class codes"),
         ("x,event,01,01,X,,,,,,,", "normal-urgency time limit is required"),
         ("x,event,01,01,X,,,4,fortnights,,,", "unknown unit"),
-        ("x,event,01,01,X,,,0,working_hours,,,", "from 1 to 10000"),
+        ("x,event,01,01,X,,,0,working_hours,,,", "from 1 to 10000 working_hours"),
         ("x,event,01,01,,,,4,working_hours,,,", "name_en is required"),
         ("x,event,01,01,X,,,4,working_hours,,,[{", "attributes is not valid JSON"),
         ("bad code!,event,01,01,X,,,4,working_hours,,,", "letters, digits"),

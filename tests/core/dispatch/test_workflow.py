@@ -311,3 +311,36 @@ async def test_scope_hides_other_districts_and_the_generic_status_route(
     assert generic.status_code == 409 and "dispatch actions" in generic.json()["detail"]
     async with hub.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(TicketEvent)) > 0
+
+
+async def test_review_guards(client: httpx.AsyncClient, hub: Hub) -> None:
+    received = await report(hub, "Мусор у рынка", at=(55.75412, 37.60613))
+    number = received.ticket_number or ""
+    dispatcher = await staff_key(hub, Role.DISPATCHER)
+    department = await staff_key(hub, Role.DEPARTMENT, department="sanitation")
+    own_boss = await staff_key(hub, Role.SUPERVISOR, department="sanitation")
+    await act(client, dispatcher, number, action="register")
+
+    # A department's own supervisor does not verify or park its own work.
+    await act(client, department, number, action="report", reason="done")
+    verified = await act(client, own_boss, number, action="verify_pass")
+    assert verified.status_code == 403
+    inspector = await staff_key(hub, Role.INSPECTOR)
+    await act(client, inspector, number, action="verify_fail", reason="not done")
+
+    far = await act(
+        client, dispatcher, number, action="park", reason="x", park_until="9999-12-31T00:00:00Z"
+    )
+    assert far.status_code == 409 and "two years" in far.json()["detail"]
+
+    # A returned case's pending extension lapses with it.
+    await act(client, department, number, action="start")
+    await act(client, department, number, action="request_extension", reason="rain", amount=1)
+    returned = await act(client, department, number, action="return", reason="not ours")
+    [lapsed] = returned.json()["extension_requests"]
+    assert lapsed["status"] == "refused" and lapsed["decided_by"] == "system"
+
+    # Open311 shows an SMS report's place only to about 100 m, and no address.
+    listed = await client.get("/open311/v2/requests.json", params={"service_request_id": number})
+    [shown] = listed.json()
+    assert (shown["lat"], shown["long"], shown["address"]) == (55.754, 37.606, None)
