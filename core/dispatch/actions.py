@@ -269,6 +269,15 @@ async def act(
     *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
 ) -> ActionResult:
     """Carries out one workflow action on a case, or raises IllegalAction / NotAllowed."""
+    # Autoflush off: the lookups an action makes (department, limits) do not need its own
+    # pending changes, and flushing before each wrote the ticket and case twice.
+    with db_session.no_autoflush:
+        return await _act(db_session=db_session, ticket=ticket, case=case, data=data, ctx=ctx)
+
+
+async def _act(
+    *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
+) -> ActionResult:
     if ctx.principal.scope.kind == ScopeKind.DEPARTMENT and data.action in CENTRE_ACTIONS:
         # A department's own supervisor must not verify, park or dispatch its own work.
         raise NotAllowed(f"a department's staff may not {data.action} a case")

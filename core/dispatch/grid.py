@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time as monotonic_time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,8 +104,12 @@ class _Cached:
     checked_at: float
 
 
-# No lock: two requests racing to rebuild the same index both get a correct one.
 _CACHE: dict[str, _Cached] = {}
+# One rebuild at a time per database and event loop: at start-up a burst of requests would
+# otherwise each build its own index of 31,000 cells, and all wait seconds for them.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def grid_index(*, db_session: AsyncSession, max_age: float = 30.0) -> GridIndex:
@@ -122,8 +127,13 @@ async def grid_index(*, db_session: AsyncSession, max_age: float = 30.0) -> Grid
     if cached is not None and cached.signature == signature:
         cached.checked_at = now
         return cached.index
-    cached = _Cached(await load_index(db_session=db_session), signature, now)
-    _CACHE[key] = cached
+    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
+    async with locks.setdefault(key, asyncio.Lock()):
+        cached = _CACHE.get(key)
+        if cached is not None and cached.signature == signature:
+            return cached.index  # built by the request this one waited for
+        cached = _Cached(await load_index(db_session=db_session), signature, now)
+        _CACHE[key] = cached
     return cached.index
 
 

@@ -20,6 +20,8 @@ class Ticket(Base):
         Index("ix_tickets_resident_created", "resident_id", "created_at"),
         # Intake looks up "a ticket this contact is in the middle of" on every message.
         Index("ix_tickets_contact_id", "contact_id", "id"),
+        # Dispatch looks for duplicates: the same category within the last hours.
+        Index("ix_tickets_category_created", "category_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
