@@ -59,6 +59,14 @@ IMPORT_KINDS = (
     "gazetteer",
     "grid",
     "indicator_weights",
+    "companies",
+    "managers",
+    "estates",
+    "contracts",
+    "committees",
+    "indicators",
+    "score_rules",
+    "score_weights",
 )
 
 

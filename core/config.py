@@ -90,6 +90,27 @@ class Settings(BaseSettings):
     # A parked case's own clock when the dispatcher gives no date: working days.
     dispatch_park_days: int = Field(default=30, ge=1, le=365)
 
+    # Property complaints (DOMAIN §5). Deadlines are in working days of the city calendar
+    # unless a routing rule's SLA policy gives the company's response time.
+    complaints_response_days: int = Field(default=5, ge=1, le=60)
+    # An answered complaint the resident neither confirms nor disputes counts as confirmed.
+    complaints_confirm_days: int = Field(default=7, ge=1, le=60)
+    complaints_rectification_days: int = Field(default=10, ge=1, le=365)
+    # Calendar days a company has to appeal a pre-deduction notice.
+    complaints_appeal_days: int = Field(default=10, ge=1, le=90)
+    # The integrity score counts confirmed events of this many past days.
+    complaints_score_window_days: int = Field(default=365, ge=30, le=3650)
+    complaints_basic_cap: float = Field(default=80.0, ge=0, le=100)
+    complaints_good_cap: float = Field(default=20.0, ge=0, le=100)
+    # Bands from the top: a company gets the first band whose floor its score reaches.
+    complaints_bands: tuple[tuple[str, float], ...] = (
+        ("AAA", 85.0),
+        ("AA", 80.0),
+        ("A", 70.0),
+        ("B", 60.0),
+        ("C", 0.0),
+    )
+
     # Photos on cases: where they are kept (a folder under data_dir, or S3-compatible).
     media_storage: Literal["local", "s3"] = "local"
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -142,6 +163,11 @@ class Settings(BaseSettings):
             )
         if self.default_language not in self.languages:
             raise ValueError("HUB_DEFAULT_LANGUAGE must be one of HUB_LANGUAGES")
+        floors = [floor for _band, floor in self.complaints_bands]
+        if not floors or floors != sorted(floors, reverse=True) or floors[-1] != 0:
+            raise ValueError(
+                "HUB_COMPLAINTS_BANDS runs from the highest floor down to a band from 0"
+            )
         return self
 
 

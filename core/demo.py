@@ -376,6 +376,9 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     from core.dispatch.demo import load_dispatch_demo
 
     await load_dispatch_demo(db_session=db_session, with_staff=with_staff)
+    from core.complaints.demo import load_complaints_demo
+
+    await load_complaints_demo(db_session=db_session, with_staff=with_staff)
     logger.info("demo city loaded")
     return True
 

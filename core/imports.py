@@ -188,9 +188,10 @@ IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
 def importers() -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
     """Returns every importer by name: the reference data here and each domain's own."""
     from core.billing.imports import IMPORTERS as BILLING
+    from core.complaints.imports import IMPORTERS as COMPLAINTS
     from core.dispatch.imports import IMPORTERS as DISPATCH
 
-    return {**IMPORTERS, **BILLING, **DISPATCH}
+    return {**IMPORTERS, **BILLING, **DISPATCH, **COMPLAINTS}
 
 
 _LANGUAGES = frozenset({"en", "ru", "zh"})

@@ -17,6 +17,23 @@ from core.billing.models import (
     Supplier,
     Tariff,
 )
+from core.complaints.models import (
+    Campaign,
+    Committee,
+    Complaint,
+    Estate,
+    EstateBuilding,
+    Indicator,
+    Inspection,
+    InspectionResult,
+    Manager,
+    PropertyCompany,
+    RectificationOrder,
+    ScoreEvent,
+    ScoreRule,
+    ScoreWeight,
+    ServiceContract,
+)
 from core.dispatch.models import (
     Case,
     CaseCategory,
@@ -48,6 +65,21 @@ from core.territory.models import (
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 
 __all__ = [
+    "Campaign",
+    "Committee",
+    "Complaint",
+    "Estate",
+    "EstateBuilding",
+    "Indicator",
+    "Inspection",
+    "InspectionResult",
+    "Manager",
+    "PropertyCompany",
+    "RectificationOrder",
+    "ScoreEvent",
+    "ScoreRule",
+    "ScoreWeight",
+    "ServiceContract",
     "Case",
     "CaseCategory",
     "CasePhoto",

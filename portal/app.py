@@ -15,6 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from channels.registry import SenderRegistry
 from core.auth.views import router as session_router
 from core.billing.views import router as billing_router
+from core.complaints.register_views import router as complaint_registers_router
+from core.complaints.views import router as complaints_router
 from core.config import Settings, get_settings
 from core.dispatch.views import router as dispatch_router
 from core.jobs.tasks import running_workers
@@ -99,6 +101,8 @@ def create_app(
     for router in (
         billing_router,
         dispatch_router,
+        complaints_router,
+        complaint_registers_router,
         tickets_router,
         residents_router,
         routing_router,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from channels.contract import Channel
-from channels.templates import billing, dispatch, sms, telegram, voice, web
+from channels.templates import billing, complaints, dispatch, sms, telegram, voice, web
 
 Render = Callable[..., str]
 
@@ -37,6 +37,7 @@ NOTICES = (
     "otp_code",
     *billing.TEMPLATES,
     *dispatch.TEMPLATES,
+    *complaints.TEMPLATES,
 )
 
 # How each channel words billing answers (see channels/templates/billing.py).
@@ -55,6 +56,8 @@ def render(channel: Channel | str, notice: str, language: str, **values: object)
         return billing.render(style, notice, language, **values)
     if notice in dispatch.TEMPLATES:
         return dispatch.render(str(Channel(channel)), notice, language, **values)
+    if notice in complaints.TEMPLATES:
+        return complaints.render(str(Channel(channel)), notice, language, **values)
     module = _MODULES[Channel(channel)]
     template: Render = getattr(module, notice)
     return template(language, **values)

@@ -27,6 +27,8 @@ LABELS = (
     N_("delivery:delivered"),
     N_("delivery:failed"),
     N_("delivery:processed"),
+    N_("appeal:upheld"),
+    N_("appeal:refused"),
     N_("stage:accepted"),
     N_("stage:registered"),
     N_("stage:cancelled"),

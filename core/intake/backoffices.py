@@ -86,6 +86,25 @@ def handler_for(back_office: str) -> tuple[str, Handler]:
     return BackOffice.GENERAL, _HANDLERS[BackOffice.GENERAL]
 
 
+# Called as ``await follow(db_session=..., ticket=..., message=InboundMessage,
+# routing=RoutingTable, settings=Settings, now=datetime)`` after intake has added a
+# resident's follow-up to a ticket of that back office (a reply to "is it solved?").
+# Returns the Outcome, or None for the ordinary "added to your request" answer.
+Continuation = Callable[..., Awaitable[Outcome | None]]
+
+_CONTINUATIONS: dict[str, Continuation] = {}
+
+
+def register_continuation(back_office: BackOffice | str, follow: Continuation) -> None:
+    """Lets a back office read the follow-up messages on its own tickets."""
+    _CONTINUATIONS[str(back_office)] = follow
+
+
+def continuation_for(back_office: str) -> Continuation | None:
+    """Returns the back office's reader of follow-up messages, or None."""
+    return _CONTINUATIONS.get(back_office)
+
+
 def register_reader(reader: CommandReader) -> None:
     """Lets a back office claim command texts before they are classified as requests."""
     if reader not in _READERS:

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.contract import InboundMessage
 from channels.templates import render
 from core.billing import intake as billing_intake  # noqa: F401  (registers billing)
+from core.complaints import intake as complaints_intake  # noqa: F401  (registers complaints)
 from core.config import Settings
 from core.db import utcnow
 from core.dispatch import intake as dispatch_intake  # noqa: F401  (registers dispatch)
 from core.i18n import detect_language
 from core.intake import triage  # noqa: F401  (registers the general triage back office)
-from core.intake.backoffices import Outcome, RoutedRequest, handler_for
+from core.intake.backoffices import Outcome, RoutedRequest, continuation_for, handler_for
 from core.intake.context import ConversationContext, read_context
 from core.intake.intents import Intent, IntentName, UnknownCategory, decide
 from core.intake.models import InboundRecord
@@ -285,6 +286,18 @@ async def _act(
             actor="resident",
             channel=message.channel,
         )
+        follow = continuation_for(ticket.back_office)
+        if follow is not None:
+            followed: Outcome | None = await follow(
+                db_session=session,
+                ticket=ticket,
+                message=message,
+                routing=routing,
+                settings=settings,
+                now=now,
+            )
+            if followed is not None:
+                return followed
         if ticket.status == TicketStatus.ON_HOLD:
             tickets_service.change_status(
                 db_session=session,

@@ -11,6 +11,9 @@ from contextlib import asynccontextmanager
 from saq import CronJob, Worker
 from saq.types import Context, PartialTimersDict
 
+from core.complaints import service as complaints_service
+from core.complaints import sweep as complaints_sweep
+from core.complaints.service import Context as ComplaintContext
 from core.db import transaction, utcnow
 from core.dispatch import photos as dispatch_photos
 from core.intake import service as intake_service
@@ -123,6 +126,21 @@ async def fetch_case_photos(ctx: HubContext) -> int:
     )
 
 
+async def sweep_complaints(ctx: HubContext) -> int:
+    """Moves complaints, orders and deductions along when their deadlines pass."""
+    hub: Hub = ctx["hub"]
+    routing = await hub.routing.get()
+    async with transaction(hub.session_factory) as session:
+        result = await complaints_sweep.sweep(
+            db_session=session,
+            ctx=ComplaintContext(complaints_service.SYSTEM, routing, hub.settings, utcnow()),
+        )
+    await hub.enqueue_deliveries(result.outbox_ids)
+    for ticket_id in result.escalated + result.confirmed:
+        await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket_id, "event": "stage"})
+    return len(result.escalated) + len(result.confirmed) + result.orders_overdue
+
+
 def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> list[Worker]:
     """Returns the SAQ workers for the hub: replies (and periodic jobs), and bulk notices.
 
@@ -148,6 +166,7 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
             CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
             CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
             CronJob(fetch_case_photos, cron="* * * * *", unique=True, timeout=600),
+            CronJob(sweep_complaints, cron="* * * * *", unique=True, timeout=600),
         ],
         startup=startup,
         concurrency=concurrency,

@@ -80,16 +80,31 @@ def test_every_notice_renders_on_every_channel_in_every_language(
         "outcome": "Cleaned up.",
         "why_cancelled": "Not a city matter.",
         **BILLING_VALUES,
+        **COMPLAINT_VALUES,
     }
     for notice in NOTICES:
         text = render(channel, notice, language, **values)
         assert text and "{" not in text
         # Coded values (basis, units, reasons) are translated, never shown as codes.
-        assert not any(code in text for code in ("basis:", "unit:", "reading:", "why:", "_status:"))
+        assert not any(
+            code in text for code in ("basis:", "unit:", "reading:", "why:", "_status:", "appeal:")
+        )
         if language != "en":
             assert text != render(channel, notice, "en", **values)
 
 
+COMPLAINT_VALUES = {
+    "company": "Uyut",
+    "respond_by": "2026-11-27",
+    "answer": "The lift was repaired on Monday.",
+    "finding": "The stairwell is clean.",
+    "estate": "Riverside Gardens",
+    "order": "12",
+    "points": "2.00",
+    "rule": "Upheld complaint",
+    "appeal_by": "2026-12-01",
+    "decision": "refused",
+}
 WATER = {"en": "Cold water", "ru": "Холодная вода", "zh": "冷水"}
 VODOKANAL = {"en": "Water company", "ru": "Водоканал", "zh": "自来水公司"}
 BILLING_VALUES = {
