@@ -174,6 +174,13 @@ async def change_ticket_status(
             "a city case moves by its dispatch actions: "
             f"POST /api/v1/dispatch/cases/{number}/actions",
         )
+    if ticket.back_office == BackOffice.COMPLAINTS:
+        # The company's answer, the resident's verdict and the authority's finding drive it.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "a complaint moves by its own steps: answer, verdict, route, finding "
+            f"(POST /api/v1/complaints/complaints/{number}/...)",
+        )
     try:
         tickets_service.change_status(
             db_session=db_session,
