@@ -21,7 +21,13 @@ from core.complaints.service import RESIDENT, SYSTEM, Context, estate_of_buildin
 from core.config import Settings
 from core.dispatch.geocode import geocode
 from core.i18n import pick_name
-from core.intake.backoffices import Outcome, RoutedRequest, register, register_continuation
+from core.intake.backoffices import (
+    NotAFollowUp,
+    Outcome,
+    RoutedRequest,
+    register,
+    register_continuation,
+)
 from core.intake.triage import due_at_for, summary_for
 from core.routing.enums import BackOffice
 from core.routing.service import RoutingTable
@@ -137,9 +143,12 @@ async def follow_up(
     found = read_verdict(message.text or "")
     number = ticket.public_number
     if found is None:
+        # Something the classifier recognises as another matter is a new request.
+        if message.text and routing.classify_text(message.text) is not None:
+            raise NotAFollowUp
         return Outcome(ticket=ticket, notices=[("complaint_verdict_help", {"number": number})])
     verdict, _why = found
-    # The resident's own words are in the thread already (intake added them).
+    # Intake adds the resident's own words to the thread.
     await give_verdict(
         db_session=db_session,
         ctx=Context(RESIDENT, routing, settings, now),

@@ -86,10 +86,15 @@ def handler_for(back_office: str) -> tuple[str, Handler]:
     return BackOffice.GENERAL, _HANDLERS[BackOffice.GENERAL]
 
 
+class NotAFollowUp(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised by a continuation, before it writes anything: the message is a new request."""
+
+
 # Called as ``await follow(db_session=..., ticket=..., message=InboundMessage,
-# routing=RoutingTable, settings=Settings, now=datetime)`` after intake has added a
-# resident's follow-up to a ticket of that back office (a reply to "is it solved?").
-# Returns the Outcome, or None for the ordinary "added to your request" answer.
+# routing=RoutingTable, settings=Settings, now=datetime)`` when a resident writes again
+# on a ticket of that back office (a reply to "is it solved?"); intake then adds the
+# message to the ticket. Returns the Outcome, None for the ordinary "added to your
+# request" answer, or raises NotAFollowUp.
 Continuation = Callable[..., Awaitable[Outcome | None]]
 
 _CONTINUATIONS: dict[str, Continuation] = {}

@@ -19,7 +19,13 @@ from core.db import utcnow
 from core.dispatch import intake as dispatch_intake  # noqa: F401  (registers dispatch)
 from core.i18n import detect_language
 from core.intake import triage  # noqa: F401  (registers the general triage back office)
-from core.intake.backoffices import Outcome, RoutedRequest, continuation_for, handler_for
+from core.intake.backoffices import (
+    NotAFollowUp,
+    Outcome,
+    RoutedRequest,
+    continuation_for,
+    handler_for,
+)
 from core.intake.context import ConversationContext, read_context
 from core.intake.intents import Intent, IntentName, UnknownCategory, decide
 from core.intake.models import InboundRecord
@@ -270,43 +276,14 @@ async def _act(
             [("ticket_status", {"number": ticket.public_number, "status": str(ticket.status)})],
         )
     if intent.name is IntentName.CONTINUE and intent.ticket is not None:
-        ticket = intent.ticket
-        tickets_service.add_message(
-            db_session=session,
-            ticket=ticket,
-            direction=Direction.IN,
-            channel=message.channel,
-            text=message.text,
-            inbound_id=inbound_id,
+        followed = await _continue(
+            session, routing, message, inbound_id, intent.ticket, now, settings
         )
-        tickets_service.add_event(
-            db_session=session,
-            ticket_id=ticket.id,
-            kind=EventKind.MESSAGE_IN,
-            actor="resident",
-            channel=message.channel,
-        )
-        follow = continuation_for(ticket.back_office)
-        if follow is not None:
-            followed: Outcome | None = await follow(
-                db_session=session,
-                ticket=ticket,
-                message=message,
-                routing=routing,
-                settings=settings,
-                now=now,
-            )
-            if followed is not None:
-                return followed
-        if ticket.status == TicketStatus.ON_HOLD:
-            tickets_service.change_status(
-                db_session=session,
-                ticket=ticket,
-                status=TicketStatus.IN_PROGRESS,
-                actor="resident",
-                reason="resident answered",
-            )
-        return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
+        if followed is not None:
+            return followed
+        # The back office saw a new request, not an answer (someone waiting to confirm one
+        # complaint may text about something else): it goes the ordinary way.
+        intent = Intent(IntentName.REQUEST, category=routing.classify_text(message.text))
 
     category = intent.category
     kind = intent.claim.kind if intent.claim else kind_of(category)
@@ -336,6 +313,58 @@ async def _act(
     )
     outcome: Outcome = await handler(db_session=session, request=request)
     return outcome
+
+
+async def _continue(
+    session: AsyncSession,
+    routing: RoutingTable,
+    message: InboundMessage,
+    inbound_id: int,
+    ticket: Ticket,
+    now: datetime,
+    settings: Settings,
+) -> Outcome | None:
+    """Adds a follow-up to its ticket; None if the back office says it is a new request."""
+    follow = continuation_for(ticket.back_office)
+    followed: Outcome | None = None
+    if follow is not None:
+        try:
+            followed = await follow(
+                db_session=session,
+                ticket=ticket,
+                message=message,
+                routing=routing,
+                settings=settings,
+                now=now,
+            )
+        except NotAFollowUp:
+            return None
+    tickets_service.add_message(
+        db_session=session,
+        ticket=ticket,
+        direction=Direction.IN,
+        channel=message.channel,
+        text=message.text,
+        inbound_id=inbound_id,
+    )
+    tickets_service.add_event(
+        db_session=session,
+        ticket_id=ticket.id,
+        kind=EventKind.MESSAGE_IN,
+        actor="resident",
+        channel=message.channel,
+    )
+    if followed is not None:
+        return followed
+    if ticket.status == TicketStatus.ON_HOLD:
+        tickets_service.change_status(
+            db_session=session,
+            ticket=ticket,
+            status=TicketStatus.IN_PROGRESS,
+            actor="resident",
+            reason="resident answered",
+        )
+    return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
 
 
 async def _existing_result(session: AsyncSession, message: InboundMessage) -> IntakeResult:

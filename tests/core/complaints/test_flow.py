@@ -17,6 +17,7 @@ from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from core.sla.calendar import LimitUnit
 from core.tickets.enums import TicketStatus
+from core.tickets.models import Ticket
 from tests.core.complaints.factories import (
     company_key,
     complain,
@@ -186,7 +187,7 @@ async def test_an_unclear_reply_asks_again_and_changes_nothing(
         headers=await company_key(hub, "uyut"),
     )
 
-    reply = await complain(hub, "а когда будет перерасчёт?", sender=resident)
+    reply = await complain(hub, "Посмотрю вечером", sender=resident)
 
     assert "Ответьте ДА или НЕТ" in reply.replies[0].text
     _, complaint = await complaint_of(hub, result.ticket_id)
@@ -336,3 +337,24 @@ async def test_the_generic_status_route_refuses_a_complaint(
     assert moved.status_code == 409 and "its own steps" in moved.text
     ticket, complaint = await complaint_of(hub, result.ticket_id)
     assert ticket.status == TicketStatus.ASSIGNED and complaint.stage == Stage.WITH_COMPANY
+
+
+async def test_another_matter_while_a_verdict_is_awaited_is_a_new_request(
+    hub: Hub, client: httpx.AsyncClient
+) -> None:
+    resident = resident_of(2, 5)
+    result = await complain(hub, "Не работает лифт", sender=resident)
+    await client.post(
+        f"{API}/complaints/{result.ticket_number}/answer",
+        json={"text": "Починили."},
+        headers=await company_key(hub, "uyut"),
+    )
+
+    other = await complain(hub, "Мусор вывалили у рынка", sender=resident)
+
+    assert other.ticket_number != result.ticket_number
+    async with hub.session_factory() as session:
+        new = await session.get(Ticket, other.ticket_id)
+    assert new is not None and new.kind == "city_case"
+    _, complaint = await complaint_of(hub, result.ticket_id)
+    assert complaint.stage == Stage.ANSWERED and complaint.verdict is None
