@@ -13,11 +13,12 @@ serving ten thousand for the same conduct). Awards are not weighted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,7 +176,7 @@ async def record(
         kind=kind,
         rule_code=rule.code,
         section=section,
-        base_points=rule.points,
+        base_points=rule.points.quantize(TWO, ROUND_HALF_UP),
         factor=factor,
         points=(rule.points * factor).quantize(TWO, ROUND_HALF_UP),
         status=ScoreStatus.PENDING if pending else ScoreStatus.CONFIRMED,
@@ -186,9 +187,7 @@ async def record(
         note=note,
         created_by=ctx.actor,
         occurred_at=ctx.now,
-        appeal_by=ctx.now + timedelta(days=ctx.settings.complaints_appeal_days)
-        if pending
-        else None,
+        appeal_by=_appeal_by(ctx) if pending else None,
         confirmed_at=None if pending else ctx.now,
         appeal_evidence=[],
     )
@@ -212,6 +211,16 @@ async def record(
             appeal_by=f"{local_day(ctx.settings, event.appeal_by or ctx.now)}",
         )
     return event
+
+
+def _appeal_by(ctx: Context) -> datetime:
+    """Returns the end of the city day the notice names: the company is told a date, so
+    the whole of that day is theirs, whatever hour the deduction was recorded."""
+    last_day = ctx.today + timedelta(days=ctx.settings.complaints_appeal_days)
+    zone = ZoneInfo(ctx.settings.timezone)
+    return datetime.combine(last_day + timedelta(days=1), time(), zone).astimezone(UTC) - (
+        timedelta(microseconds=1)
+    )
 
 
 async def appeal(
@@ -364,9 +373,10 @@ async def scores(
         score = Score(company.id, company.code, company.names)
         score.basic_items = _basic_items(company, today, company.id in certified)
         basic = sum((known[item].points for item in score.basic_items if item in known), Decimal(0))
-        score.basic = min(basic, basic_cap)
-        score.good = min(totals.get((company.id, Section.GOOD), (Decimal(0), 0))[0], good_cap)
-        score.bad = totals.get((company.id, Section.BAD), (Decimal(0), 0))[0]
+        score.basic = min(basic, basic_cap).quantize(TWO, ROUND_HALF_UP)
+        good = min(totals.get((company.id, Section.GOOD), (Decimal(0), 0))[0], good_cap)
+        score.good = good.quantize(TWO, ROUND_HALF_UP)
+        score.bad = totals.get((company.id, Section.BAD), (Decimal(0), 0))[0].quantize(TWO)
         total = score.basic + score.good - score.bad
         score.total = max(Decimal(0), min(Decimal(100), total)).quantize(TWO, ROUND_HALF_UP)
         score.blacklisted = company.blacklisted
@@ -380,8 +390,6 @@ async def scores(
 
 
 def _is(condition: Any) -> Any:
-    from sqlalchemy import case
-
     return case((condition, 1), else_=0)
 
 

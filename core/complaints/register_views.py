@@ -44,6 +44,7 @@ from core.complaints.service import (
     AUTHORITY_ROLES,
     READ_ROLES,
     ComplaintNotFound,
+    IllegalStep,
     company_of,
     contract_on,
 )
@@ -287,6 +288,10 @@ async def record_event(
             if body.estate
             else None
         )
+        if estate is not None:
+            contract = await contract_on(db_session=db_session, estate_id=estate.id, on=ctx.today)
+            if contract is None or contract.company_id != company.id:
+                raise IllegalStep(f"{company.code} does not serve estate {estate.code} today")
         event = await integrity.record(
             db_session=db_session,
             ctx=ctx,
