@@ -28,6 +28,7 @@ from core.sla.models import CalendarDay, WorkCalendar
 from core.tickets.enums import Priority, TicketKind
 
 MAX_ROWS = 100_000
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
 @dataclass
@@ -218,6 +219,18 @@ def _flatten(entry: dict[str, Any]) -> dict[str, str]:
     return row
 
 
+class _TextLoader(yaml.SafeLoader):
+    """A safe loader that keeps numbers as written: ``0105012345`` is a registration
+    number, not an octal integer, and ``01`` a class code. The row importers parse the
+    numbers they expect."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NUMBER_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class UnreadableFile(ValueError):
     """The file is not valid in the format it claims (CSV, YAML or GeoJSON)."""
 
@@ -236,7 +249,7 @@ def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
         return
     if fmt == "yaml":
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_TextLoader)  # noqa: S506 (a SafeLoader)
         except RecursionError:
             raise UnreadableFile("the YAML is nested too deeply") from None
         except yaml.YAMLError as exc:

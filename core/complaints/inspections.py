@@ -38,7 +38,9 @@ from core.complaints.service import (
     IllegalStep,
     NotAllowed,
     company_of,
+    local_day,
 )
+from core.config import Settings
 from core.i18n import pick_name
 from core.tickets.models import Ticket
 
@@ -58,7 +60,8 @@ async def report_order(*, ctx: Context, order: RectificationOrder, text: str) ->
     if not report or len(report) > 4000:
         raise IllegalStep("say what was done, in up to 4000 characters")
     order.status = OrderStatus.REPORTED
-    order.report = report
+    # A second report follows the authority's note on the first: the history stays.
+    order.report = f"{order.report}\n— {report}"[:8000] if order.report else report
     order.reported_at = ctx.now
 
 
@@ -322,17 +325,18 @@ class DueCheck:
 
 
 async def due_checks(
-    *, db_session: AsyncSession, today: date, now: datetime, limit: int = 1000
+    *, db_session: AsyncSession, settings: Settings, now: datetime, limit: int = 1000
 ) -> list[DueCheck]:
     """Returns (estate, indicator) pairs whose last check is older than the indicator's
     frequency: what the authority should inspect next, the longest overdue first."""
+    today = local_day(settings, now)
     indicators = list(await db_session.scalars(select(Indicator).where(Indicator.active)))
     served = list(
         await db_session.execute(
             select(Estate.id, Estate.code, PropertyCompany.code)
             .join(ServiceContract, ServiceContract.estate_id == Estate.id)
             .join(PropertyCompany, PropertyCompany.id == ServiceContract.company_id)
-            .where(_current_contract(today))
+            .where(_current_contract(today), PropertyCompany.active.is_(True))
         )
     )
     last = {
@@ -352,15 +356,8 @@ async def due_checks(
             every = timedelta(days=FREQUENCY_DAYS[indicator.frequency])
             if checked is not None and checked + every > now:
                 continue
-            since = (checked + every).date() if checked is not None else today
-            found.append(
-                DueCheck(
-                    estate_code,
-                    company_code,
-                    indicator.code,
-                    checked.date() if checked else None,
-                    since,
-                )
-            )
+            last_day = local_day(settings, checked) if checked is not None else None
+            since = local_day(settings, checked + every) if checked is not None else today
+            found.append(DueCheck(estate_code, company_code, indicator.code, last_day, since))
     found.sort(key=lambda d: (d.last_checked is not None, d.due_since, d.estate_code))
     return found[:limit]

@@ -31,9 +31,11 @@ from core.tickets.numbers import parse_public_number
 from core.tickets.service import Scope
 
 # The housing authority: it triages, inspects, orders rectification and decides appeals.
-AUTHORITY_ROLES = (Role.DEPARTMENT, Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
+# Department staff read complaints in their scope (the routing rule's department), but
+# inspecting, ordering and scoring are the inspectors' and supervisors' to do.
+AUTHORITY_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 # Who may see complaints at all: the authority, the call centre, and the companies.
-READ_ROLES = (*AUTHORITY_ROLES, Role.AGENT, Role.DISPATCHER, Role.COMPANY)
+READ_ROLES = (*AUTHORITY_ROLES, Role.DEPARTMENT, Role.AGENT, Role.DISPATCHER, Role.COMPANY)
 
 
 # Who acts when nobody does: the sweep's deadlines, intake's routing. And the resident

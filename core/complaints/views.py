@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import PlainTextResponse
@@ -59,6 +60,7 @@ from core.complaints.service import (
     NotAllowed,
     company_of,
 )
+from core.config import Settings
 from core.db import utcnow
 from core.i18n import pick_name
 from core.runtime import TOPIC_TICKETS
@@ -281,6 +283,11 @@ async def issue_order(
     try:
         company = await complaints_service.company_by_code(db_session=db_session, code=body.company)
         estate = await complaints_service.estate_by_code(db_session=db_session, code=body.estate)
+        contract = await complaints_service.contract_on(
+            db_session=db_session, estate_id=estate.id, on=ctx.today
+        )
+        if contract is None or contract.company_id != company.id:
+            raise IllegalStep(f"{company.code} does not serve estate {estate.code} today")
         order = await flow.issue_order(
             db_session=db_session,
             ctx=ctx,
@@ -429,10 +436,7 @@ async def due_checks(
     """Estate and indicator pairs whose last check is older than the indicator's frequency."""
     now = utcnow()
     found = await inspections.due_checks(
-        db_session=db_session,
-        today=complaints_service.local_day(hub.settings, now),
-        now=now,
-        limit=limit,
+        db_session=db_session, settings=hub.settings, now=now, limit=limit
     )
     return [
         DueCheckOut(
@@ -446,20 +450,24 @@ async def due_checks(
     ]
 
 
-def _period(since: date | None, until: date | None) -> tuple[datetime, datetime]:
-    end = until or utcnow().date()
+def _period(
+    settings: Settings, since: date | None, until: date | None
+) -> tuple[datetime, datetime]:
+    """Returns [since, until] as the city's whole days, the last one included."""
+    end = until or complaints_service.local_day(settings, utcnow())
     start = since or end - timedelta(days=365)
     if start > end:
         raise HTTPException(UNPROCESSABLE, "since is after until")
-    # Whole days, the last one included.
+    zone = ZoneInfo(settings.timezone)
     return (
-        datetime.combine(start, time(), UTC),
-        datetime.combine(end + timedelta(days=1), time(), UTC),
+        datetime.combine(start, time(), zone).astimezone(UTC),
+        datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC),
     )
 
 
 @router.get("/reports/complaints", response_model=list[ReportRowOut])
 async def complaints_report(
+    hub: HubDep,
     db_session: SessionDep,
     principal: AuthorityDep,
     by: Literal["company", "estate", "category"] = "company",
@@ -469,7 +477,7 @@ async def complaints_report(
     format: Literal["json", "csv"] = "json",  # noqa: A002
 ) -> Any:
     """Complaints per company, estate or category received in a period (default a year)."""
-    start, end = _period(since, until)
+    start, end = _period(hub.settings, since, until)
     rows = await reports.complaints_report(
         db_session=db_session, principal=principal, by=by, since=start, until=end
     )
@@ -495,6 +503,7 @@ async def complaints_report(
 
 @router.get("/reports/repeats", response_model=list[RepeatOut])
 async def repeat_problems(
+    hub: HubDep,
     db_session: SessionDep,
     principal: AuthorityDep,
     since: date | None = None,
@@ -503,7 +512,7 @@ async def repeat_problems(
     lang: Literal["en", "ru", "zh"] = "en",
 ) -> list[RepeatOut]:
     """Estates with the same kind of complaint at least ``min_count`` times in the period."""
-    start, end = _period(since, until)
+    start, end = _period(hub.settings, since, until)
     rows = await reports.repeats(
         db_session=db_session, principal=principal, since=start, until=end, min_count=min_count
     )

@@ -154,7 +154,9 @@ async def test_status_notices_respect_unsubscribing_but_replies_still_go(
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     headers = await admin(hub)
-    opened = await intake.receive(hub=hub, message=inbound("Noisy neighbours at night", sender="+79005550177"))
+    opened = await intake.receive(
+        hub=hub, message=inbound("Noisy neighbours at night", sender="+79005550177")
+    )
     await intake.receive(hub=hub, message=inbound("unsubscribe status", sender="+79005550177"))
     await client.post(
         f"/api/v1/tickets/{opened.ticket_number}/status",
@@ -169,7 +171,9 @@ async def test_with_the_strict_setting_an_opted_out_resident_gets_no_status_noti
     client: httpx.AsyncClient, hub: Hub
 ) -> None:
     headers = await admin(hub)
-    opened = await intake.receive(hub=hub, message=inbound("Noisy neighbours at night", sender="+79005550178"))
+    opened = await intake.receive(
+        hub=hub, message=inbound("Noisy neighbours at night", sender="+79005550178")
+    )
     await intake.receive(hub=hub, message=inbound("STOP", sender="+79005550178"))
     await client.post(
         f"/api/v1/tickets/{opened.ticket_number}/status",
