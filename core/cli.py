@@ -13,7 +13,7 @@ import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.enums import Role
+from core.auth.enums import Role, ScopeKind
 from core.config import get_settings
 
 
@@ -67,6 +67,7 @@ IMPORT_KINDS = (
     "indicators",
     "score_rules",
     "score_weights",
+    "owners",
 )
 
 
@@ -212,13 +213,12 @@ def apikey() -> None:
     "scope_kind",
     default="city",
     show_default=True,
-    type=click.Choice(["city", "district", "community", "department"]),
+    type=click.Choice([k.value for k in ScopeKind]),
 )
 @click.option("--scope-id", type=int, default=None)
 def apikey_create(name: str, role: str, scope_kind: str, scope_id: int | None) -> None:
     """Creates an API key and prints it once."""
     from core.auth import service as auth_service
-    from core.auth.enums import ScopeKind
 
     if scope_kind != "city" and scope_id is None:
         raise click.ClickException("--scope-id is required for a scope narrower than the city")
@@ -249,7 +249,7 @@ def staff() -> None:
     "scope_kind",
     default="city",
     show_default=True,
-    type=click.Choice(["city", "district", "community", "department"]),
+    type=click.Choice([k.value for k in ScopeKind]),
 )
 @click.option("--scope-id", type=int, default=None)
 @click.password_option()
@@ -258,7 +258,6 @@ def staff_create(
 ) -> None:
     """Creates a staff account."""
     from core.auth import service as auth_service
-    from core.auth.enums import ScopeKind
 
     if len(password) < 10:
         raise click.ClickException("use a password of at least 10 characters")

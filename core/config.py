@@ -111,6 +111,10 @@ class Settings(BaseSettings):
         ("C", 0.0),
     )
 
+    # Owners' votes (DOMAIN §3). A reply this many days after a ballot closed is told it
+    # came too late (after that it is an ordinary message).
+    votes_late_reply_days: int = Field(default=30, ge=1, le=365)
+
     # Photos on cases: where they are kept (a folder under data_dir, or S3-compatible).
     media_storage: Literal["local", "s3"] = "local"
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -379,6 +379,9 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     from core.complaints.demo import load_complaints_demo
 
     await load_complaints_demo(db_session=db_session, with_staff=with_staff)
+    from core.votes.demo import load_votes_demo
+
+    await load_votes_demo(db_session=db_session, with_staff=with_staff)
     logger.info("demo city loaded")
     return True
 

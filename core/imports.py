@@ -37,6 +37,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # What an importer remembers across rows for its whole-file checks (see FINISHERS).
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -191,8 +193,22 @@ def importers() -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
     from core.billing.imports import IMPORTERS as BILLING
     from core.complaints.imports import IMPORTERS as COMPLAINTS
     from core.dispatch.imports import IMPORTERS as DISPATCH
+    from core.votes.register import IMPORTERS as VOTES
 
-    return {**IMPORTERS, **BILLING, **DISPATCH, **COMPLAINTS}
+    return {**IMPORTERS, **BILLING, **DISPATCH, **COMPLAINTS, **VOTES}
+
+
+# Runs after every row of a file imported cleanly, for checks and changes that need the
+# whole file (an owner register's shares of one flat add up to at most 1; owners a file no
+# longer lists for a flat have sold it). Appends to ``report.rejected`` to refuse the file.
+Finisher = Callable[[AsyncSession, ImportReport, ImportOptions], Awaitable[None]]
+
+
+def finishers() -> dict[str, Finisher]:
+    """Returns the whole-file steps of the importers that have one."""
+    from core.votes.register import FINISHERS as VOTES
+
+    return {**VOTES}
 
 
 _LANGUAGES = frozenset({"en", "ru", "zh"})
@@ -347,9 +363,13 @@ async def import_text(
             if fmt != "csv" and absent:
                 report.rejected.append((line, f"missing: {', '.join(absent)}"))
                 continue
+            report.state["line"] = line
             await _import_row(db_session, importer, row, report, options, line)
     except UnreadableFile as exc:
         report.rejected.append((exc.line, str(exc)))
+    finish = finishers().get(what)
+    if finish is not None and not report.rejected:
+        await finish(db_session, report, options)
     if report.rejected:
         raise ImportRejected(report)
     return report

@@ -63,8 +63,24 @@ from core.territory.models import (
     PremisesOwner,
 )
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
+from core.votes.models import (
+    Ballot,
+    BallotQuestion,
+    BallotVote,
+    BallotVoter,
+    BallotVoterMember,
+    Owner,
+    OwnerPhone,
+)
 
 __all__ = [
+    "Ballot",
+    "BallotQuestion",
+    "BallotVote",
+    "BallotVoter",
+    "BallotVoterMember",
+    "Owner",
+    "OwnerPhone",
     "Campaign",
     "Committee",
     "Complaint",

@@ -25,6 +25,7 @@ from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
+from core.votes.views import router as votes_router
 from portal.health import router as health_router
 from portal.open311.views import router as open311_router
 from portal.simulator.views import router as simulator_router
@@ -103,6 +104,7 @@ def create_app(
         dispatch_router,
         complaints_router,
         complaint_registers_router,
+        votes_router,
         tickets_router,
         residents_router,
         routing_router,

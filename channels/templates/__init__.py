@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from channels.contract import Channel
-from channels.templates import billing, complaints, dispatch, sms, telegram, voice, web
+from channels.templates import billing, complaints, dispatch, sms, telegram, voice, votes, web
 
 Render = Callable[..., str]
 
@@ -38,6 +38,7 @@ NOTICES = (
     *billing.TEMPLATES,
     *dispatch.TEMPLATES,
     *complaints.TEMPLATES,
+    *votes.TEMPLATES,
 )
 
 # How each channel words billing answers (see channels/templates/billing.py).
@@ -58,6 +59,8 @@ def render(channel: Channel | str, notice: str, language: str, **values: object)
         return dispatch.render(str(Channel(channel)), notice, language, **values)
     if notice in complaints.TEMPLATES:
         return complaints.render(str(Channel(channel)), notice, language, **values)
+    if notice in votes.TEMPLATES:
+        return votes.render(str(Channel(channel)), notice, language, **values)
     module = _MODULES[Channel(channel)]
     template: Render = getattr(module, notice)
     return template(language, **values)

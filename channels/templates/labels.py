@@ -91,4 +91,7 @@ LABELS = (
     N_("why:basis:normative"),
     N_("why:basis:area"),
     N_("why:basis:initial"),
+    N_("measure:area"),
+    N_("measure:heads"),
+    N_("margin"),
 )

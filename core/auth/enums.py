@@ -18,3 +18,4 @@ class ScopeKind(StrEnum):
     COMMUNITY = "community"
     DEPARTMENT = "department"
     COMPANY = "company"
+    COMMITTEE = "committee"

@@ -110,6 +110,31 @@ def continuation_for(back_office: str) -> Continuation | None:
     return _CONTINUATIONS.get(back_office)
 
 
+# Called as ``await reader(db_session=..., contact=Contact, message=InboundMessage,
+# awaiting_answer=bool, now=datetime)``: reads a message against what the sender is in
+# the middle of with that back office (an open ballot for their phone), before it is
+# taken as a follow-up or a new request. ``awaiting_answer``: a ticket waits for this
+# contact's answer. Must not write.
+ConversationReader = Callable[..., Awaitable[Claim | None]]
+
+_CONVERSATIONS: list[ConversationReader] = []
+
+
+def register_conversation(reader: ConversationReader) -> None:
+    """Lets a back office claim messages that answer something it asked the sender."""
+    if reader not in _CONVERSATIONS:
+        _CONVERSATIONS.append(reader)
+
+
+async def claim_in_conversation(**context: Any) -> Claim | None:
+    """Returns the first back office's claim on a message in its conversation, or None."""
+    for reader in _CONVERSATIONS:
+        found = await reader(**context)
+        if found is not None and found.back_office in _HANDLERS:
+            return found
+    return None
+
+
 def register_reader(reader: CommandReader) -> None:
     """Lets a back office claim command texts before they are classified as requests."""
     if reader not in _READERS:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
-from core.intake.backoffices import Claim, claim
+from core.intake.backoffices import Claim, claim, claim_in_conversation
 from core.notices.enums import Topic
+from core.residents.models import Contact
 from core.routing.models import Category
 from core.routing.service import RoutingTable
 from core.tickets.models import Ticket
@@ -124,6 +126,8 @@ async def decide(
     message: InboundMessage,
     routing: RoutingTable,
     continuable_ticket_id: int | None,
+    contact: Contact,
+    now: datetime,
 ) -> Intent:
     """Returns what the message asks for: explicit command, menu choice, context, or NLU."""
     if message.category_code:
@@ -139,7 +143,19 @@ async def decide(
     command = read_command(message.text)
     if command is not None:
         return command
-    claimed = claim(message.text) if message.text else None
+    claimed = (
+        await claim_in_conversation(
+            db_session=db_session,
+            contact=contact,
+            message=message,
+            awaiting_answer=continuable_ticket_id is not None,
+            now=now,
+        )
+        if message.text
+        else None
+    )
+    if claimed is None and message.text:
+        claimed = claim(message.text)
     if claimed is not None:
         return Intent(
             IntentName.REQUEST, category=routing.category_by_kind(claimed.kind), claim=claimed

@@ -40,6 +40,7 @@ from core.runtime import TOPIC_TICKETS, Hub
 from core.tickets import service as tickets_service
 from core.tickets.enums import Direction, EventKind, TicketStatus
 from core.tickets.models import Ticket, TicketMessage
+from core.votes import intake as votes_intake  # noqa: F401  (registers votes)
 
 logger = logging.getLogger("hub.intake")
 
@@ -196,6 +197,8 @@ async def _process(
         message=message,
         routing=routing,
         continuable_ticket_id=context.continuable_ticket_id,
+        contact=contact,
+        now=now,
     )
     outcome = await _act(
         session=session,

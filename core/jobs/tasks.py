@@ -22,6 +22,7 @@ from core.outbox import service as outbox_service
 from core.outbox.service import RetryDelivery
 from core.runtime import TOPIC_OUTBOX, TOPIC_TICKETS, Hub
 from core.sla import service as sla_service
+from core.votes import ballots as votes_ballots
 
 logger = logging.getLogger("hub.jobs")
 
@@ -141,6 +142,33 @@ async def sweep_complaints(ctx: HubContext) -> int:
     return len(result.escalated) + len(result.confirmed) + result.orders_overdue
 
 
+async def run_ballots(ctx: HubContext) -> int:
+    """Announces, opens and closes the ballots whose time has come, each in its own
+    transaction, and hands their blasts to the bulk queue."""
+    hub: Hub = ctx["hub"]
+    now = utcnow()
+    async with hub.session_factory() as session:
+        steps = await votes_ballots.due_steps(db_session=session, now=now)
+    step_of = {
+        "announce": votes_ballots.announce_ballot,
+        "open": votes_ballots.open_ballot,
+        "close": votes_ballots.close_ballot,
+    }
+    for step, ballot_id in steps:
+        try:
+            async with transaction(hub.session_factory) as session:
+                ids = await step_of[step](
+                    db_session=session, ballot_id=ballot_id, now=now, timezone=hub.settings.timezone
+                )
+        except Exception:
+            # One ballot's failure must not hold up the others; the next run tries again.
+            logger.exception("ballot %s: %s failed", ballot_id, step)
+            continue
+        await hub.enqueue_deliveries(ids, bulk=True)
+        logger.info("ballot %s: %s, %d messages queued", ballot_id, step, len(ids))
+    return len(steps)
+
+
 def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> list[Worker]:
     """Returns the SAQ workers for the hub: replies (and periodic jobs), and bulk notices.
 
@@ -167,6 +195,7 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
             CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
             CronJob(fetch_case_photos, cron="* * * * *", unique=True, timeout=600),
             CronJob(sweep_complaints, cron="* * * * *", unique=True, timeout=600),
+            CronJob(run_ballots, cron="* * * * *", unique=True, timeout=600),
         ],
         startup=startup,
         concurrency=concurrency,

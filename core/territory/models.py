@@ -65,6 +65,11 @@ class Premises(Base):
     number: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="flat")
     area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # Where ``area`` came from for owners' votes: the property register, else a survey,
+    # else the sale contract (DOMAIN §3); None where the owner register never said.
+    registered_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    surveyed_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    contract_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
 
 class PremisesOwner(Base):

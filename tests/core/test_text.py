@@ -81,6 +81,7 @@ def test_every_notice_renders_on_every_channel_in_every_language(
         "why_cancelled": "Not a city matter.",
         **BILLING_VALUES,
         **COMPLAINT_VALUES,
+        **VOTE_VALUES,
     }
     for notice in NOTICES:
         text = render(channel, notice, language, **values)
@@ -93,6 +94,19 @@ def test_every_notice_renders_on_every_channel_in_every_language(
             assert text != render(channel, notice, "en", **values)
 
 
+VOTE_VALUES = {
+    "title": "Lifts",
+    "choices": "1: 1 Agree",
+    "closes": "20 Dec 2026, 20:00",
+    "closed": "20 Dec 2026, 20:00",
+    "opens": "6 Dec 2026, 09:00",
+    "voters": 2,
+    "missing": "2",
+    "how": "Reply 1, 2 or 3.",
+    "details": "Replace the lifts?",
+    "ballots": "#3 Lifts; #4 Roof",
+    "example": 3,
+}
 COMPLAINT_VALUES = {
     "company": "Uyut",
     "respond_by": "2026-11-27",

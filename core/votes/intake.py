@@ -1,0 +1,292 @@
+"""The votes back office's side of intake: an owner's SMS reply to a ballot.
+
+A message is looked at as a vote only when it is shaped like one ("1", "да", "11 22") and
+the sender's phone is on a ballot (or, for digits, when any ballot is open: a stranger
+replying to a forwarded ballot is told why it does not count). Yes/no *words* from someone
+a ticket is waiting on go to that ticket: the ballot asks for digits, a complaint for words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.contract import InboundMessage
+from core.i18n import gettext
+from core.intake.backoffices import (
+    Claim,
+    Outcome,
+    RoutedRequest,
+    register,
+    register_conversation,
+)
+from core.residents.enums import ContactKind
+from core.residents.models import Contact
+from core.routing.enums import BackOffice
+from core.tickets.enums import TicketKind
+from core.votes import notify
+from core.votes.enums import PhoneStatus
+from core.votes.models import Ballot, OwnerPhone
+from core.votes.register import confirm_phone, confirmed_by_pin
+from core.votes.replies import (
+    Choices,
+    Details,
+    is_word_reply,
+    looks_like_vote,
+    normalise,
+    read_reply,
+    split_prefix,
+)
+from core.votes.service import (
+    BallotRefused,
+    Standing,
+    any_sms_ballot_open,
+    cast,
+    questions_of,
+    reading_shape,
+    scheduled_for_phone,
+    standings_for_phone,
+    taking_votes,
+)
+
+CLAIM = Claim(BackOffice.VOTES, TicketKind.VOTE)
+# The reader has no settings: it looks as far back as the setting may reach, and the
+# handler tells a reply after the configured days that the vote is closed all the same.
+LATE_DAYS_CEILING = 365
+
+
+async def read_ballot_reply(
+    *,
+    db_session: AsyncSession,
+    contact: Contact,
+    message: InboundMessage,
+    awaiting_answer: bool,
+    now: datetime,
+) -> Claim | None:
+    """Claims a ballot answer from a phone (see the module docstring)."""
+    text = message.text
+    if contact.kind != ContactKind.PHONE or not looks_like_vote(text):
+        return None
+    if awaiting_answer and is_word_reply(text):
+        return None
+    on_register = await db_session.scalar(
+        select(OwnerPhone.id).where(OwnerPhone.phone == contact.value).limit(1)
+    )
+    if on_register is not None and (
+        await standings_for_phone(
+            db_session=db_session, phone=contact.value, now=now, late_days=LATE_DAYS_CEILING
+        )
+        or await scheduled_for_phone(db_session=db_session, phone=contact.value) is not None
+    ):
+        return CLAIM
+    if not is_word_reply(text) and await any_sms_ballot_open(db_session=db_session):
+        return CLAIM
+    return None
+
+
+def _title(ballot: Ballot, language: str) -> str:
+    return notify.text_in(ballot.titles, language, ballot.language)
+
+
+async def take_reply(*, db_session: AsyncSession, request: RoutedRequest) -> Outcome:
+    """Answers an owner's ballot reply: records the vote, or says why not."""
+    contact, language, now = request.contact, request.language, request.now
+    timezone = request.settings.timezone
+    number, rest = split_prefix(normalise(request.message.text))
+    standings = await standings_for_phone(
+        db_session=db_session,
+        phone=contact.value,
+        now=now,
+        late_days=request.settings.votes_late_reply_days,
+    )
+    if number is not None:
+        standings = [s for s in standings if s.ballot.id == number]
+    open_ones = [s for s in standings if taking_votes(s.ballot, now)]
+    if not open_ones:
+        return await _not_open(db_session, contact.value, standings, number, language, timezone)
+    if len(open_ones) > 1:
+        listing = "; ".join(f"#{s.ballot.id} {_title(s.ballot, language)}" for s in open_ones)
+        return Outcome(
+            None,
+            [("vote_which", {"ballots": listing, "example": open_ones[0].ballot.id})],
+        )
+    standing = open_ones[0]
+    ballot = standing.ballot
+    values: dict[str, Any] = {"number": ballot.id, "title": _title(ballot, language)}
+    if "sms" not in ballot.channels:
+        return Outcome(None, [("vote_channel_closed", values)])
+    if not standing.voter_ids:
+        if not await _confirm_pending(db_session, standing, contact, now):
+            return Outcome(None, [("vote_phone_pending", values)])
+        # Just confirmed by the bill's PIN: the number now speaks for its voters.
+        again = await standings_for_phone(
+            db_session=db_session, phone=contact.value, now=now, late_days=0
+        )
+        standing = next(s for s in again if s.ballot.id == ballot.id)
+    questions = await questions_of(db_session=db_session, ballot_id=ballot.id)
+    reading = read_reply(rest, reading_shape(questions))
+    if isinstance(reading, Details):
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_details",
+                    {**values, "details": notify.details_text(ballot, questions, language)},
+                )
+            ],
+        )
+    if not isinstance(reading, Choices):
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_unclear",
+                    {**values, "how": notify.reply_help(questions, language, ballot.language)},
+                )
+            ],
+        )
+    message = request.message
+    try:
+        result = await cast(
+            db_session=db_session,
+            ballot=ballot,
+            voter_ids=standing.voter_ids,
+            picked=reading.picked,
+            channel="sms",
+            now=now,
+            idempotency_key=f"inbound:{request.inbound_id}",
+            recorded_by="resident",
+            resident_id=contact.resident_id,
+            address=contact.value,
+            inbound_id=request.inbound_id,
+            message_ref=message.provider_message_id,
+        )
+    except BallotRefused:
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_unclear",
+                    {**values, "how": notify.reply_help(questions, language, ballot.language)},
+                )
+            ],
+        )
+    by_position = {q.position: q for q in questions}
+
+    def described(choices: dict[int, str]) -> str:
+        labels = {
+            position: _label(by_position[position], code, language, ballot.language)
+            for position, code in sorted(choices.items())
+        }
+        if len(by_position) == 1:
+            return next(iter(labels.values()))
+        return "; ".join(
+            gettext(language, "Q{position}. {question}", position=position, question=label)
+            for position, label in labels.items()
+        )
+
+    values["closes"] = notify.when(ballot.closes_at, language, timezone)
+    values["voters"] = result.voters
+    if result.kept:
+        return Outcome(None, [("vote_kept", {**values, "choices": described(result.kept)})])
+    notice = "vote_changed" if result.replaced else "vote_recorded"
+    if ballot.count_policy == "first":
+        notice = "vote_recorded_final"
+    missing = sorted(set(by_position) - set(result.counted))
+    values["choices"] = described(result.counted)
+    values["missing"] = ", ".join(map(str, missing))
+    return Outcome(None, [(notice, values)])
+
+
+def _label(question: Any, code: str, language: str, fallback: str) -> str:
+    option = next(o for o in question.options if o["code"] == code)
+    return str(notify.text_in(option["labels"], language, fallback))
+
+
+async def _confirm_pending(
+    db_session: AsyncSession, standing: Standing, contact: Contact, now: datetime
+) -> bool:
+    """Confirms a pending number that proved a bill's PIN since; returns whether it did."""
+    confirmed = False
+    for phone, owner in standing.pending:
+        if phone.status == PhoneStatus.PENDING and await confirmed_by_pin(
+            db_session=db_session, phone=phone, owner=owner, contact_id=contact.id
+        ):
+            confirm_phone(phone, by="account_pin", reference=None, now=now)
+            confirmed = True
+    if confirmed:
+        await db_session.flush()
+    return confirmed
+
+
+async def _not_open(
+    db_session: AsyncSession,
+    phone: str,
+    standings: list[Standing],
+    number: int | None,
+    language: str,
+    timezone: str,
+) -> Outcome:
+    """Explains why a reply is not counted: closed, not open yet, or not on the register."""
+    closed = [s.ballot for s in standings if s.ballot.closed_at is not None]
+    if closed:
+        ballot = max(closed, key=lambda b: b.closed_at or b.closes_at)
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_closed",
+                    {
+                        "number": ballot.id,
+                        "title": _title(ballot, language),
+                        "closed": notify.when(
+                            ballot.closed_at or ballot.closes_at, language, timezone
+                        ),
+                    },
+                )
+            ],
+        )
+    past_time = [s.ballot for s in standings]
+    if past_time:  # open, its closing time passed, the closing job not yet run
+        ballot = past_time[0]
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_closed",
+                    {
+                        "number": ballot.id,
+                        "title": _title(ballot, language),
+                        "closed": notify.when(ballot.closes_at, language, timezone),
+                    },
+                )
+            ],
+        )
+    coming = await scheduled_for_phone(db_session=db_session, phone=phone)
+    if coming is not None and (number is None or coming.id == number):
+        return Outcome(
+            None,
+            [
+                (
+                    "vote_not_open",
+                    {
+                        "number": coming.id,
+                        "title": _title(coming, language),
+                        "opens": notify.when(coming.opens_at, language, timezone),
+                    },
+                )
+            ],
+        )
+    on_register = await db_session.scalar(
+        select(OwnerPhone.id).where(OwnerPhone.phone == phone).limit(1)
+    )
+    if on_register is not None:
+        return Outcome(None, [("vote_none_open", {"number": number or ""})])
+    return Outcome(None, [("vote_not_registered", {})])
+
+
+register(BackOffice.VOTES, take_reply)
+register_conversation(read_ballot_reply)
