@@ -25,7 +25,17 @@ from core.tickets.service import Scope
 from core.votes.ballots import create_ballot
 from core.votes.schemas import BallotIn
 
-COLUMNS = ("building", "premises", "area", "owner", "owner_kind", "owner_name", "share", "phones")
+COLUMNS = (
+    "building",
+    "premises",
+    "area",
+    "owner",
+    "owner_kind",
+    "owner_name",
+    "share",
+    "phones",
+    "language",
+)
 SPOUSE_PHONE = "+79002000002"
 DEVELOPER_PHONE = "+79005550990"
 TIMEZONE = "Europe/Moscow"
@@ -58,6 +68,7 @@ async def _register_csv(db_session: AsyncSession) -> str:
                 name,
                 "1/2" if joint else "1",
                 phone,
+                "",  # the demo owners keep the language they already have
             )
         )
         if joint:
@@ -71,6 +82,7 @@ async def _register_csv(db_session: AsyncSession) -> str:
                     "Owner 1-2 (spouse)",
                     "1/2",
                     SPOUSE_PHONE,
+                    "ru",
                 )
             )
     for number, unsold_area in (("7", "64.30"), ("8", "71.10")):
@@ -84,6 +96,7 @@ async def _register_csv(db_session: AsyncSession) -> str:
                 "Riverside Development LLC",
                 "1",
                 DEVELOPER_PHONE,
+                "ru",
             )
         )
     return out.getvalue()

@@ -190,15 +190,19 @@ async def take_reply(*, db_session: AsyncSession, request: RoutedRequest) -> Out
 
     values["closes"] = notify.when(ballot.closes_at, language, timezone)
     values["voters"] = result.voters
+    values["missing"] = ", ".join(map(str, sorted(set(by_position) - result.answered)))
+    notices: list[tuple[str, dict[str, Any]]] = []
+    # Under first-counts a reply may both add new answers and repeat answered questions:
+    # the owner hears about each.
+    taken = {p: c for p, c in result.counted.items() if p not in result.kept}
+    if taken:
+        notice = "vote_changed" if result.replaced else "vote_recorded"
+        if ballot.count_policy == "first":
+            notice = "vote_recorded_final"
+        notices.append((notice, {**values, "choices": described(taken)}))
     if result.kept:
-        return Outcome(None, [("vote_kept", {**values, "choices": described(result.kept)})])
-    notice = "vote_changed" if result.replaced else "vote_recorded"
-    if ballot.count_policy == "first":
-        notice = "vote_recorded_final"
-    missing = sorted(set(by_position) - set(result.counted))
-    values["choices"] = described(result.counted)
-    values["missing"] = ", ".join(map(str, missing))
-    return Outcome(None, [(notice, values)])
+        notices.append(("vote_kept", {**values, "choices": described(result.kept)}))
+    return Outcome(None, notices)
 
 
 def _label(question: Any, code: str, language: str, fallback: str) -> str:

@@ -62,7 +62,8 @@ MAX_LENGTH = 60
 
 def normalise(text: str) -> str:
     """Returns the reply folded for reading: ASCII digits, lower case, no punctuation."""
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    # "№" first: NFKC would make it "No", and "№12 1" names ballot 12 on Russian phones.
+    folded = unicodedata.normalize("NFKC", text.replace("№", "#")).casefold().replace("ё", "е")
     folded = folded.translate(_CHINESE_DIGITS)
     folded = _NOISE.sub(" ", folded)
     return " ".join(folded.split())

@@ -243,6 +243,8 @@ class CastResult:
     # question positions where an earlier vote stands and this one was not taken
     kept: dict[int, str]
     voters: int
+    # question positions every one of these voters has a counted answer to, now
+    answered: frozenset[int] = frozenset()
 
 
 async def cast(
@@ -329,7 +331,12 @@ async def cast(
             ),
             rows,
         )
-    return CastResult(counted, replaced, kept, len(members))
+    answered = frozenset(
+        position
+        for position, question in questions.items()
+        if position in picked or all((question.id, v) in current for v in members)
+    )
+    return CastResult(counted, replaced, kept, len(members), answered)
 
 
 async def _current_votes(

@@ -94,7 +94,8 @@ class Condition:
         # The bar is shown rounded the safe way: "≥ 3333.34" (up), "> 2500.00" (down).
         bar_rounding = ROUND_FLOOR if self.strict else ROUND_CEILING
         if self.measure == "area":
-            value, base = area_text(self.value), area_text(self.base)
+            # Every decimal the value has: a rounded value could read as under a bar it met.
+            value, base = exact_area_text(self.value), exact_area_text(self.base)
             required = area_text(self.required, bar_rounding)
             margin = area_text(self.margin)
         else:
