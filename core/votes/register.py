@@ -51,6 +51,8 @@ class _FileState:
     phones_of: dict[int, set[str]] = field(default_factory=dict)
     language_of: dict[int, str] = field(default_factory=dict)
     created_owners: set[int] = field(default_factory=set)
+    # Owners with a row already counted as updated.
+    updated_owners: set[int] = field(default_factory=set)
     building_ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -122,7 +124,9 @@ async def _building_id(db_session: AsyncSession, state: _FileState, code: str) -
     return state.building_ids[code]
 
 
-async def _premises(db_session: AsyncSession, row: dict[str, str], building_id: int) -> Premises:
+async def _premises(
+    db_session: AsyncSession, row: dict[str, str], building_id: int
+) -> tuple[Premises, bool]:
     number = _text(row, "premises", limit=16)
     registered, surveyed, contract = (
         _area(row, "area"),
@@ -147,16 +151,19 @@ async def _premises(db_session: AsyncSession, row: dict[str, str], building_id: 
         premises = Premises(building_id=building_id, number=number, **values)
         db_session.add(premises)
         await db_session.flush()
-        return premises
+        return premises, True
+    changed = False
     for name, value in values.items():
         if getattr(premises, name) != value:
             setattr(premises, name, value)
-    return premises
+            changed = True
+    return premises, changed
 
 
 async def _owner(
     db_session: AsyncSession, row: dict[str, str], phones: set[str], options: ImportOptions
-) -> tuple[Owner, bool]:
+) -> tuple[Owner, bool, bool]:
+    """Returns the row's owner, whether it is new, and whether its kind or name changed."""
     code = _text(row, "owner", limit=64)
     kind = OwnerKind(_text(row, "owner_kind", required=False) or OwnerKind.PERSON)
     name = _text(row, "owner_name", required=False) or None
@@ -165,12 +172,13 @@ async def _owner(
         raise ValueError("language must be en, ru or zh")
     owner = await db_session.scalar(select(Owner).where(Owner.code == code))
     if owner is not None:
-        if owner.kind != kind:
-            owner.kind = kind
+        changed = owner.kind != kind
+        owner.kind = kind
         resident = await db_session.get(Resident, owner.resident_id)
         if resident is not None and name and resident.display_name != name:
             resident.display_name = name
-        return owner, False
+            changed = True
+        return owner, False, changed
     # Someone who already writes to us from one of these phones, and is not yet anyone's
     # register entry, is this owner: their conversations and their vote meet.
     resident_id = await db_session.scalar(
@@ -191,7 +199,30 @@ async def _owner(
     owner = Owner(code=code, resident_id=resident_id, kind=kind)
     db_session.add(owner)
     await db_session.flush()
-    return owner, True
+    return owner, True, True
+
+
+async def _phones_differ(
+    db_session: AsyncSession, owner_id: int, phones: set[str], language: str | None
+) -> bool:
+    """Whether the row's phones, or the language they read, differ from the register's."""
+    current = dict(
+        (
+            await db_session.execute(
+                select(OwnerPhone.phone, Contact.language)
+                .outerjoin(
+                    Contact,
+                    (Contact.kind == ContactKind.PHONE) & (Contact.value == OwnerPhone.phone),
+                )
+                .where(OwnerPhone.owner_id == owner_id)
+            )
+        ).all()
+    )
+    # A number new to the owner is a change; one the file drops shows only once all the
+    # owner's rows are read (see _finish_owners).
+    if not phones <= set(current):
+        return True
+    return language is not None and any(current[p] != language for p in phones)
 
 
 async def _owner_row(
@@ -200,10 +231,17 @@ async def _owner_row(
     state = _state(report)
     building_code = _text(row, "building", limit=32)
     building_id = await _building_id(db_session, state, building_code)
-    premises = await _premises(db_session, row, building_id)
+    premises, unit_changed = await _premises(db_session, row, building_id)
     share = parse_share(row.get("share") or "")
     phones = _phones(row, options.region)
-    owner, created = await _owner(db_session, row, phones, options)
+    owner, created, owner_changed = await _owner(db_session, row, phones, options)
+    language = _text(row, "language", required=False, limit=8) or None
+    # The phones themselves change in the whole-file step; the row reports them here.
+    changed = (
+        unit_changed
+        or owner_changed
+        or await _phones_differ(db_session, owner.id, phones, language)
+    )
     if owner.resident_id in state.owners_of.get(premises.id, {}):
         raise ValueError(f"owner {owner.code} is listed twice for unit {premises.number}")
     holding = await db_session.scalar(
@@ -217,9 +255,10 @@ async def _owner_row(
             PremisesOwner(premises_id=premises.id, resident_id=owner.resident_id, share=share)
         )
         report.created += 1
-    elif holding.share != share:
+    elif holding.share != share or changed:
         holding.share = share
         report.updated += 1
+        state.updated_owners.add(owner.id)
     else:
         report.unchanged += 1
     await db_session.flush()
@@ -228,7 +267,6 @@ async def _owner_row(
     state.lines_of.setdefault(premises.id, []).append(int(report.state.get("line", 0)))
     state.label_of[premises.id] = f"{building_code} {premises.number}"
     state.phones_of.setdefault(owner.id, set()).update(phones)
-    language = _text(row, "language", required=False, limit=8)
     if language:
         state.language_of[owner.id] = language
     if created:
@@ -257,6 +295,16 @@ async def _finish_owners(
         )
     now = utcnow()
     for owner_id, phones in state.phones_of.items():
+        dropped = await db_session.scalar(
+            select(OwnerPhone.id)
+            .where(OwnerPhone.owner_id == owner_id, OwnerPhone.phone.not_in(sorted(phones)))
+            .limit(1)
+        )
+        if dropped is not None and owner_id not in state.updated_owners and report.unchanged:
+            # A number the file no longer lists changes the owner: one of its rows counts
+            # as updated, not unchanged.
+            report.unchanged -= 1
+            report.updated += 1
         await _set_phones(
             db_session,
             owner_id=owner_id,
@@ -294,6 +342,15 @@ async def _set_phones(
     first_numbers = trusted or not current
     owner = await db_session.get(Owner, owner_id)
     assert owner is not None
+    if language:
+        # The register's language is the one ballots go in, for kept numbers as for new.
+        for contact in await db_session.scalars(
+            select(Contact).where(
+                Contact.kind == ContactKind.PHONE, Contact.value.in_(sorted(phones))
+            )
+        ):
+            if contact.language != language:
+                contact.language = language
     for phone in sorted(phones - set(current)):
         db_session.add(
             OwnerPhone(
@@ -305,10 +362,10 @@ async def _set_phones(
                 verified_by="register" if first_numbers else None,
             )
         )
-        contact = await db_session.scalar(
-            select(Contact).where(Contact.kind == ContactKind.PHONE, Contact.value == phone)
+        existing = await db_session.scalar(
+            select(Contact.id).where(Contact.kind == ContactKind.PHONE, Contact.value == phone)
         )
-        if contact is None:
+        if existing is None:
             db_session.add(
                 Contact(
                     resident_id=owner.resident_id,
@@ -317,12 +374,6 @@ async def _set_phones(
                     language=language,
                 )
             )
-        elif language and contact.language != language:
-            contact.language = language
-
-
-class PhoneNotPending(LookupError):
-    """No pending number like that for the owner."""
 
 
 def confirm_phone(phone: OwnerPhone, *, by: str, reference: str | None, now: datetime) -> None:
