@@ -251,7 +251,7 @@ async def update_ballot(
     timezone: str,
 ) -> Ballot:
     """Rewrites a draft; a published ballot's agenda is fixed."""
-    require_manager(principal)
+    require_manager(principal, ballot)
     if ballot.status != BallotStatus.DRAFT:
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}: only a draft can change")
     reach = await reach_of(db_session=db_session, principal=principal)
@@ -266,7 +266,7 @@ async def update_ballot(
 
 async def delete_draft(*, db_session: AsyncSession, principal: Principal, ballot: Ballot) -> None:
     """Deletes a draft (nobody has been told of it)."""
-    require_manager(principal)
+    require_manager(principal, ballot)
     if ballot.status != BallotStatus.DRAFT:
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}: cancel it instead")
     await db_session.execute(delete(BallotQuestion).where(BallotQuestion.ballot_id == ballot.id))
@@ -277,7 +277,7 @@ async def publish_ballot(
     *, db_session: AsyncSession, principal: Principal, ballot: Ballot, now: datetime
 ) -> Ballot:
     """Fixes a draft's agenda: owners are told on the notice date, voting opens on time."""
-    require_manager(principal)
+    require_manager(principal, ballot)
     if ballot.status != BallotStatus.DRAFT:
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}, not a draft")
     if ballot.notice_at < now - _SLACK:
@@ -293,7 +293,7 @@ async def cancel_ballot(
     *, db_session: AsyncSession, principal: Principal, ballot: Ballot, reason: str, now: datetime
 ) -> Ballot:
     """Withdraws a ballot that has not opened."""
-    require_manager(principal)
+    require_manager(principal, ballot)
     if ballot.status not in (BallotStatus.DRAFT, BallotStatus.SCHEDULED):
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}; an open ballot closes early")
     ballot.status = BallotStatus.CANCELLED
@@ -312,7 +312,7 @@ async def close_early(
     timezone: str,
 ) -> list[int]:
     """Closes an open ballot before its time; the reason goes on the protocol."""
-    require_manager(principal)
+    require_manager(principal, ballot)
     if ballot.status != BallotStatus.OPEN:
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}, not open")
     return await close_ballot(

@@ -62,14 +62,18 @@ class Count:
 
 
 def decide_question(
-    question: BallotQuestion, totals: Totals, sums: dict[str, tuple[int, int]]
+    question: BallotQuestion,
+    totals: Totals,
+    sums: dict[str, tuple[int, int]],
+    meeting: tuple[int, int],
 ) -> dict[str, Any]:
-    """Returns one question's result from the (weight, heads) each option got."""
+    """Returns one question's result from the (weight, heads) each option got, and the
+    weight and heads of everyone who answered any question (Russia's meeting)."""
     options = [
         Counted(o["code"], OptionKind(o["kind"]), *sums.get(o["code"], (0, 0)))
         for o in question.options
     ]
-    result = decide(Threshold(question.threshold), totals, options)
+    result = decide(Threshold(question.threshold), totals, options, meeting)
     return {"position": question.position, "matter": question.matter, **result.as_dict()}
 
 
@@ -92,11 +96,17 @@ async def count_ballot(*, db_session: AsyncSession, ballot: Ballot) -> Count:
     sums: dict[int, dict[str, tuple[int, int]]] = {}
     for question_id, option, weight, heads in rows:
         sums.setdefault(question_id, {})[option] = (int(weight or 0), int(heads or 0))
-    voted = await db_session.scalar(
-        select(func.count(func.distinct(BallotVote.voter_id))).where(
-            BallotVote.ballot_id == ballot.id
+    participants = select(BallotVote.voter_id).where(BallotVote.ballot_id == ballot.id).distinct()
+    voted, meeting_weight, meeting_heads = (
+        await db_session.execute(
+            select(
+                func.count(BallotVoter.id),
+                func.coalesce(func.sum(BallotVoter.weight), 0),
+                func.coalesce(func.sum(BallotVoter.heads), 0),
+            ).where(BallotVoter.id.in_(participants))
         )
-    )
+    ).one()
+    meeting = (int(meeting_weight), int(meeting_heads))
     questions = await db_session.scalars(
         select(BallotQuestion)
         .where(BallotQuestion.ballot_id == ballot.id)
@@ -106,7 +116,7 @@ async def count_ballot(*, db_session: AsyncSession, ballot: Ballot) -> Count:
         totals=totals,
         voters=ballot.voter_count or 0,
         voted=int(voted or 0),
-        questions=[decide_question(q, totals, sums.get(q.id, {})) for q in questions],
+        questions=[decide_question(q, totals, sums.get(q.id, {}), meeting) for q in questions],
     )
 
 

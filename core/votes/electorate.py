@@ -97,9 +97,16 @@ def voters_russia(units: list[_Unit]) -> list[_Voter]:
     for unit in units:
         unit_weight = weight_of(unit.area)
         given = 0
-        for resident_id, share, _kind, name in unit.owners:
+        shares = sum((share for _r, share, _k, _n in unit.owners), Decimal(0))
+        # Shares kept to six decimals (1/3 → 0.333333) leave a sliver of the unit unowned;
+        # a unit whose shares are whole but for that rounding goes wholly to its owners,
+        # the sliver to the last of them.
+        whole = unit.owners and 1 - shares <= Decimal("0.000001") * len(unit.owners)
+        for index, (resident_id, share, _kind, name) in enumerate(unit.owners):
             voter = voters.setdefault(f"p{resident_id}", _Voter(f"p{resident_id}"))
             part = weight_of(share * unit.area)
+            if whole and index == len(unit.owners) - 1:
+                part = unit_weight - given
             voter.weight += part
             given += part
             voter.members.add(resident_id)
@@ -133,7 +140,11 @@ def voters_china(units: list[_Unit]) -> list[_Voter]:
         voter = voters.setdefault(key, _Voter(key))
         voter.weight += weight_of(unit.area)
         voter.units.append(unit.label)
-        for resident_id, _share, _kind, name in unit.owners:
+        for resident_id, _share, kind, name in unit.owners:
+            if key.startswith("d") and kind is not OwnerKind.DEVELOPER:
+                # A buyer listed beside the developer (sold, not handed over) must not cast
+                # the developer's whole block of unsold units.
+                continue
             voter.members.add(resident_id)
             if name not in voter.owners:
                 voter.owners.append(name)

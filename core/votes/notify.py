@@ -119,7 +119,8 @@ def invitation(
         if shared:
             body += " " + gettext(language, "Choices: {options}.", options=shared)
         body += " " + gettext(language, "Reply question and choice numbers, e.g. 11 22.")
-    return f"{header} {body} {gettext(language, 'Reply 0 for details.')}"
+    details = gettext(language, "Reply 0 for details.")
+    return f"{header} {body} {details}"
 
 
 def announcement(ballot: Ballot, language: str, place: str, timezone: str) -> str:

@@ -141,11 +141,15 @@ def tally_from_audit(lines: Iterable[dict[str, str]]) -> dict[int, dict[str, Any
     totals: dict[int, _Sums] = {}
     chosen: dict[int, dict[tuple[str, str], _Sums]] = {}
     thresholds: dict[int, str] = {}
+    # Russia's meeting: every voter who answered any question, counted once.
+    participants: dict[str, tuple[int, int]] = {}
     for line in lines:
         position = int(line["question"])
         weight = weight_of(Decimal(line["area"]))
         heads = int(line["heads"])
         thresholds[position] = line["threshold"]
+        if line["choice"]:
+            participants[line["voter"]] = (weight, heads)
         total = totals.setdefault(position, _Sums())
         total.weight += weight
         total.heads += heads
@@ -155,13 +159,19 @@ def tally_from_audit(lines: Iterable[dict[str, str]]) -> dict[int, dict[str, Any
             )
             sums.weight += weight
             sums.heads += heads
+    meeting = (
+        sum(w for w, _h in participants.values()),
+        sum(h for _w, h in participants.values()),
+    )
     results = {}
     for position, total in totals.items():
         options = [
             Counted(code, OptionKind(kind), sums.weight, sums.heads)
             for (code, kind), sums in sorted(chosen.get(position, {}).items())
         ]
-        result = decide(Threshold(thresholds[position]), Totals(total.weight, total.heads), options)
+        result = decide(
+            Threshold(thresholds[position]), Totals(total.weight, total.heads), options, meeting
+        )
         results[position] = result.as_dict()
     return results
 

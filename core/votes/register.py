@@ -196,6 +196,11 @@ async def _owner(
         db_session.add(resident)
         await db_session.flush()
         resident_id = resident.id
+    elif name:
+        # The register is the authority for the name printed on protocols.
+        known = await db_session.get(Resident, resident_id)
+        if known is not None:
+            known.display_name = name
     owner = Owner(code=code, resident_id=resident_id, kind=kind)
     db_session.add(owner)
     await db_session.flush()
@@ -266,7 +271,9 @@ async def _owner_row(
     state.owners_of.setdefault(premises.id, {})[owner.resident_id] = share
     state.lines_of.setdefault(premises.id, []).append(int(report.state.get("line", 0)))
     state.label_of[premises.id] = f"{building_code} {premises.number}"
-    state.phones_of.setdefault(owner.id, set()).update(phones)
+    if phones:
+        # A row without phones (an area correction) leaves the owner's numbers alone.
+        state.phones_of.setdefault(owner.id, set()).update(phones)
     if language:
         state.language_of[owner.id] = language
     if created:
@@ -337,9 +344,9 @@ async def _set_phones(
         await db_session.execute(
             delete(OwnerPhone).where(OwnerPhone.owner_id == owner_id, OwnerPhone.phone.in_(gone))
         )
-    # The register is believed about an owner's first numbers; after that a new number is
-    # a change, and changes are confirmed before they vote.
-    first_numbers = trusted or not current
+    # The register is believed about the numbers an owner comes with when first entered;
+    # any number added later is a change, and changes are confirmed before they vote.
+    first_numbers = trusted
     owner = await db_session.get(Owner, owner_id)
     assert owner is not None
     if language:

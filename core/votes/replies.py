@@ -83,7 +83,12 @@ def looks_like_vote(text: str) -> bool:
         return False
     _number, rest = split_prefix(normalise(text))
     rest = _JOINERS.sub(" ", rest).strip()
-    return bool(rest) and bool(_ONLY.match(rest))
+    if not rest or not _ONLY.match(rest):
+        return False
+    # A ticket number or an amount is not a ballot answer: digit runs are one digit, or
+    # question-choice pairs (an even count), and at most nine answers.
+    runs = re.findall(r"\d+", rest)
+    return len(runs) <= 18 and all(len(r) == 1 or (len(r) % 2 == 0 and len(r) <= 18) for r in runs)
 
 
 def is_word_reply(text: str) -> bool:
@@ -136,7 +141,11 @@ def read_reply(text: str, questions: list[Question]) -> Reading:
     if len(questions) == 1:
         return _read_single(folded, digits, questions[0])
     # Several questions: question digit then option digit, pairs run together or not
-    # ("11 22", "1-1 2-2", "1122", and a stray space as in "1 1 2 2").
+    # ("11 22", "1-1 2-2", "1122", and a stray space as in "1 1 2 2"). Two lone digits
+    # ("1 2") are as likely "agree, disagree" as "question 1, choice 2": asked again.
+    tokens = _JOINERS.sub(" - ", folded).split()
+    if len(tokens) == 2 and all(len(t) == 1 and t.isdigit() for t in tokens):
+        return Unclear("two lone digits: which question is which?")
     if len(digits) % 2:
         return Unclear("several questions need a question number and a choice each")
     picked: dict[int, str] = {}

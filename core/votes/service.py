@@ -111,9 +111,16 @@ async def get_ballot(
     return ballot
 
 
-def require_manager(principal: Principal) -> None:
+def require_manager(principal: Principal, ballot: Ballot | None = None) -> None:
+    """Refuses callers who may not run ballots; a committee runs only its own."""
     if principal.role not in MANAGE_ROLES:
         raise NotAllowed("only the owners' committee or the housing authority may do this")
+    if (
+        ballot is not None
+        and principal.role is Role.COMMITTEE
+        and ballot.committee_id != principal.scope.id
+    ):
+        raise NotAllowed("a committee runs only the ballots it called")
 
 
 async def questions_of(*, db_session: AsyncSession, ballot_id: int) -> list[BallotQuestion]:
@@ -245,6 +252,8 @@ class CastResult:
     voters: int
     # question positions every one of these voters has a counted answer to, now
     answered: frozenset[int] = frozenset()
+    # The idempotency key was seen before: nothing was recorded this time.
+    repeated: bool = False
 
 
 async def cast(
@@ -268,7 +277,16 @@ async def cast(
     replaces the earlier one; the same choice again adds nothing. Under first-counts an
     earlier vote stands and the new one is refused (reported in ``kept``).
     """
-    if not taking_votes(ballot, now):
+    # FOR SHARE on the ballot row: replies run side by side, but closing (an UPDATE of
+    # that row) waits for the ones in flight, so no vote lands after the count.
+    status, closes_at = (
+        await db_session.execute(
+            select(Ballot.status, Ballot.closes_at)
+            .where(Ballot.id == ballot.id)
+            .with_for_update(read=True)
+        )
+    ).one()
+    if status != BallotStatus.OPEN or not ballot.opens_at <= now < closes_at:
         raise VotingClosed(f"ballot {ballot.id} is not taking votes")
     if channel not in ballot.channels:
         raise BallotRefused(f"ballot {ballot.id} does not take votes by {channel}")
@@ -292,6 +310,21 @@ async def cast(
     )
     if members != set(voter_ids):
         raise BallotRefused("a voter is not on this ballot")
+    earlier = {
+        (question_id, option)
+        for question_id, option in await db_session.execute(
+            select(BallotVote.question_id, BallotVote.option).where(
+                BallotVote.ballot_id == ballot.id,
+                BallotVote.voter_id.in_(sorted(members)),
+                BallotVote.idempotency_key == idempotency_key,
+            )
+        )
+    }
+    if earlier:
+        # The same message or paper again: nothing new is recorded, whatever it says now.
+        if earlier != {(questions[p].id, c) for p, c in picked.items()}:
+            raise BallotRefused("this reference was already recorded with other choices")
+        return CastResult({}, {}, {}, len(members), frozenset(), repeated=True)
     current = await _current_votes(db_session, ballot, sorted(members))
     counted: dict[int, str] = {}
     replaced: dict[int, str] = {}

@@ -202,15 +202,26 @@ def _support(
     return [Condition("support_of_all", "area", option.weight, totals.weight, TWO_THIRDS, False)]
 
 
-def decide(threshold: Threshold, totals: Totals, options: list[Counted]) -> QuestionResult:
+def decide(
+    threshold: Threshold,
+    totals: Totals,
+    options: list[Counted],
+    meeting: tuple[int, int] | None = None,
+) -> QuestionResult:
     """Returns the result of one question from the counted votes of each of its options.
 
-    Everyone who chose any option, abstaining included, took part. An option that can be
-    adopted is adopted when the question has its quorum and the option passes every one of
-    its conditions; the thresholds are all over half, so at most one option can pass.
+    Who took part: in Russia, the meeting's participants (``meeting``: the weight and heads
+    of every owner who answered any question — arts. 45 p. 3 and 46 p. 1 count the votes
+    of the owners taking part in the meeting, and a question left blank is not a vote for
+    anything); in China, those who voted on the matter (art. 278 "参与表决"). Abstaining is
+    taking part. An option that can be adopted is adopted when the quorum is met and it
+    passes every one of its conditions; the thresholds are all over half, so at most one
+    option can pass.
     """
     weight = sum(o.weight for o in options)
     heads = sum(o.heads for o in options)
+    if meeting is not None and threshold.startswith("ru_"):
+        weight, heads = meeting
     participation = _participation(threshold, totals, weight, heads)
     support = {
         o.code: _support(threshold, totals, o, weight, heads)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response, Streami
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth.enums import Role
 from core.auth.service import Principal
 from core.complaints.models import EstateBuilding
 from core.db import utcnow
@@ -54,6 +55,7 @@ router = APIRouter(prefix="/votes", tags=["votes"])
 
 ReaderDep = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 ManagerDep = Annotated[Principal, Depends(require_roles(*MANAGE_ROLES))]
+AuthorityDep = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 TEXT_BODY = Annotated[str, Body(media_type="text/plain", max_length=50_000_000)]
 
 
@@ -304,9 +306,15 @@ def _csv(name: str, lines: AsyncIterator[str]) -> StreamingResponse:
 
 
 async def _opened(db_session: AsyncSession, principal: Principal, ballot_id: int) -> Ballot:
+    """Returns a closed ballot: who voted how is not shown while voting goes on (it would
+    let anyone with the list lean on those who voted the wrong way)."""
     ballot = await _ballot(db_session, principal, ballot_id)
-    if ballot.total_weight is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"ballot {ballot.id} has not opened")
+    if ballot.results is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"ballot {ballot.id}: who voted how is shown once it closes (the tally shows "
+            "the turnout meanwhile)",
+        )
     return ballot
 
 
@@ -406,42 +414,44 @@ async def confirm_owner_phone(
     data: PhoneConfirmIn,
     hub: HubDep,
     db_session: SessionDep,
-    principal: ManagerDep,
+    principal: AuthorityDep,
 ) -> OwnerOut:
     """Confirms a changed number after seeing the owner's documents (the reference says
-    what was seen)."""
+    what was seen). The housing authority's to do: a committee is a party to its votes."""
     try:
         phone = normalise_phone(data.phone, hub.settings.phone_region)
     except InvalidAddress as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     reach = await votes_service.reach_of(db_session=db_session, principal=principal)
-    row = (
+    rows = (
         await db_session.execute(
-            select(OwnerPhone, Premises.building_id)
+            select(OwnerPhone, Building.code, Premises.building_id)
             .join(Owner, Owner.id == OwnerPhone.owner_id)
             .join(PremisesOwner, PremisesOwner.resident_id == Owner.resident_id)
             .join(Premises, Premises.id == PremisesOwner.premises_id)
+            .join(Building, Building.id == Premises.building_id)
             .where(Owner.code == code, OwnerPhone.phone == phone)
-            .limit(1)
+            .order_by(Premises.building_id)
             .with_for_update(of=OwnerPhone)
         )
-    ).first()
-    building_code = (
-        await db_session.scalar(select(Building.code).where(Building.id == row[1]))
-        if row is not None
-        else None
-    )
-    if row is None or building_code is None:
+    ).all()
+    # The owner must have a unit within the caller's reach (any of their units).
+    row = None
+    for candidate in rows:
+        try:
+            await _building_in_reach(db_session, reach, candidate[1])
+        except HTTPException:
+            continue
+        row = candidate
+        break
+    if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such number for that owner")
-    await _building_in_reach(db_session, reach, building_code)
     owner_phone: OwnerPhone = row[0]
     if owner_phone.status != PhoneStatus.PENDING:
         raise HTTPException(status.HTTP_409_CONFLICT, "that number is already confirmed")
-    confirm_phone(
-        owner_phone, by=f"staff:{principal.actor}", reference=data.reference, now=utcnow()
-    )
+    confirm_phone(owner_phone, by=principal.actor, reference=data.reference, now=utcnow())
     await db_session.flush()
-    owners = await owners_of_building(db_session, int(row[1]))
+    owners = await owners_of_building(db_session, int(row[2]))
     await db_session.commit()
     return next(o for o in owners if o.code == code)
 

@@ -224,6 +224,11 @@ async def test_the_vote_log_shows_a_changed_vote_as_two_rows(
     await reply(hub, "1", sender=owner_phone(1, 1))
     await reply(hub, "2", sender=owner_phone(1, 1))
     assert (await paper(client, headers, ballot_id, "RS-b002-1", {"1": "3"}, "P-5")).is_success
+    # Who voted how is not shown while voting goes on.
+    for listing in ("votes.csv", "audit.csv"):
+        hidden = await client.get(f"{url}/{listing}", headers=headers)
+        assert hidden.status_code == 409 and "once it closes" in hidden.text
+    await close_at(hub, ballot_id, utcnow() + timedelta(days=30))
     log = await csv_rows(client, f"{url}/votes.csv", headers)
     assert [(r["question"], r["choice"], r["channel"], r["phone"]) for r in log] == [
         ("1", "1", "sms", "+7***01"),

@@ -133,14 +133,28 @@ def test_russia_person_with_a_joint_and_a_sole_unit_is_one_voter() -> None:
 
 
 def test_russia_three_thirds_lose_nothing_from_the_total() -> None:
-    # Shares are kept to 6 decimals: 3 × 0.333333 = 0.999999; 3 × 19.99998 = 59.99994 m²;
-    # the 0.00006 m² left over is an unowned row, so the total is still exactly 60.00.
+    # Shares are kept to 6 decimals: 3 × 0.333333 = 0.999999, short of 1 only by rounding;
+    # 19.99998 m² each, and the 0.00006 m² sliver goes to the last owner (20.00004), not to
+    # a phantom "unowned" unit: the total is still exactly 60.00 and every part can vote.
     third = Decimal("0.333333")
     unit = _Unit(1, "b 1", Decimal("60.00"), [(r, third, PERSON, str(r)) for r in (1, 2, 3)])
     voters = {v.key: v for v in voters_russia([unit])}
-    assert [voters[f"p{r}"].weight for r in (1, 2, 3)] == [1_999_998_000] * 3
-    assert (voters["u1"].weight, voters["u1"].heads, voters["u1"].members) == (6_000, 0, set())
+    assert [voters[f"p{r}"].weight for r in (1, 2, 3)] == [
+        1_999_998_000,
+        1_999_998_000,
+        2_000_004_000,
+    ]
+    assert "u1" not in voters
     assert sum(v.weight for v in voters.values()) == 60 * M2
+    # A real remainder (two owners of a half and a quarter) is still an unowned part.
+    quarter = _Unit(
+        2,
+        "b 2",
+        Decimal("60.00"),
+        [(1, Decimal("0.5"), PERSON, "1"), (2, Decimal("0.25"), PERSON, "2")],
+    )
+    parts = {v.key: v for v in voters_russia([quarter])}
+    assert parts["u2"].weight == 15 * M2 and parts["u2"].members == set()
 
 
 # --- through the database ---------------------------------------------------------------------
