@@ -10,30 +10,34 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import core.models  # noqa: F401  (every table, for truncation)
-import sms.models  # noqa: F401
 from channels.registry import SenderRegistry
 from core.config import Settings, normalise_database_url
-from core.db import Base, create_engine, create_session_factory
+from core.db import create_engine, create_session_factory
 from core.demo import load_demo_if_empty
 from core.jobs.tasks import running_workers
 from core.migrate import upgrade
 from core.runtime import Hub, open_hub
 from portal.app import create_app
+from tests import pgsnapshot
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
 SECRET = "test-secret-not-for-production-0123456789"
+T = TypeVar("T")
+# Apps built for these tests, by the settings that shape them (see ``client``).
+_apps: dict[str, FastAPI] = {}
 
 
 async def _check_services() -> None:
@@ -52,52 +56,71 @@ async def _check_services() -> None:
             await redis.aclose()
 
 
+def _run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs ``coroutine`` on a loop of its own: sync fixtures run beside the test's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _load_demo(url: str) -> None:
+    engine = create_engine(Settings(database_url=url, secret_key=SECRET))
+    try:
+        await load_demo_if_empty(session_factory=create_session_factory(engine), with_staff=True)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Returns a database URL migrated from empty to head once per session."""
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Returns a database migrated to head and holding the demo city, made once a run.
+
+    Every test starts from exactly this state (see ``database_url``) without truncating
+    or reloading anything, on real connections and transactions.
+    """
     try:
         asyncio.run(_check_services())
     except Exception as exc:
         pytest.exit(f"test services configured but unreachable: {exc!r}", returncode=3)
     if PG_URL:
-        url = normalise_database_url(PG_URL)
-
-        async def reset() -> None:
-            engine = create_async_engine(url)
-            async with engine.begin() as connection:
-                await connection.execute(text("DROP SCHEMA public CASCADE"))
-                await connection.execute(text("CREATE SCHEMA public"))
-            await engine.dispose()
-
-        asyncio.run(reset())
-        upgrade(Settings(database_url=url, secret_key=SECRET))
-        return url
+        admin_url = make_url(normalise_database_url(PG_URL)).render_as_string(hide_password=False)
+        _run_apart(pgsnapshot.drop_stale(admin_url))
+        url = _run_apart(pgsnapshot.create_empty(admin_url))
+        try:
+            upgrade(Settings(database_url=url, secret_key=SECRET))
+            _run_apart(_load_demo(url))
+            _run_apart(pgsnapshot.save(url))
+            yield url
+        finally:
+            _run_apart(pgsnapshot.drop(admin_url, url))
+        return
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
     url = f"sqlite+aiosqlite:///{path}"
-    upgrade(Settings(database_url=url))
-
-    async def demo() -> None:
-        engine = create_engine(Settings(database_url=url))
-        await load_demo_if_empty(session_factory=create_session_factory(engine), with_staff=True)
-        await engine.dispose()
-
-    # Each test copies this file, so the demo city is loaded once, not per test.
-    asyncio.run(demo())
-    return url
+    upgrade(Settings(database_url=url, secret_key=SECRET))
+    asyncio.run(_load_demo(url))
+    yield url
 
 
 @pytest.fixture
-def settings(migrated_database: str, tmp_path: Path) -> Settings:
-    """Returns settings for one test, on its own copy of the migrated database."""
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """Returns a database in the state the template was saved in, for this test alone.
+
+    SQLite: a copy of the template file. PostgreSQL: the run's database, put back to the
+    saved state by one server-side function (tests/pgsnapshot.py).
+    """
     if migrated_database.startswith("sqlite"):
         template = Path(migrated_database.split("///", 1)[1])
         copy = tmp_path / "hub.sqlite3"
         shutil.copy(template, copy)
-        url = f"sqlite+aiosqlite:///{copy}"
-    else:
-        url = migrated_database
+        return f"sqlite+aiosqlite:///{copy}"
+    _run_apart(pgsnapshot.restore(migrated_database))
+    return migrated_database
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Returns settings for one test, on its own copy of the migrated database."""
     return Settings(
-        database_url=url,
+        database_url=database_url,
         redis_url=REDIS_URL,
         secret_key=SECRET,
         data_dir=tmp_path,
@@ -105,14 +128,6 @@ def settings(migrated_database: str, tmp_path: Path) -> Settings:
         outbox_retry_delay=0.05,
         routing_cache_seconds=0,
     )
-
-
-async def _truncate_all(hub: Hub) -> None:
-    if hub.engine.dialect.name != "postgresql":
-        return
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with hub.engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -129,12 +144,9 @@ async def hub(settings: Settings, senders: SenderRegistry | None) -> AsyncIterat
         await redis.flushdb()
         await redis.aclose()
     the_hub = await open_hub(settings, senders=senders)
-    await _truncate_all(the_hub)
-    await load_demo_if_empty(session_factory=the_hub.session_factory, with_staff=True)
     try:
         yield the_hub
     finally:
-        await _truncate_all(the_hub)
         await the_hub.close()
 
 
@@ -148,7 +160,13 @@ async def worker(hub: Hub) -> AsyncIterator[None]:
 @pytest.fixture
 async def client(hub: Hub, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """Returns an HTTP client talking to the app in-process."""
-    app = create_app(settings, hub=hub, run_worker=False, prepare_database=False)
+    # Building the app costs about a quarter of a second; what it is made of depends only
+    # on the settings below, so tests share one app per shape and each sets its own hub.
+    shape = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    app = _apps.get(shape)
+    if app is None:
+        app = _apps[shape] = create_app(settings, hub=hub, run_worker=False, prepare_database=False)
+    app.state.hub = hub
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as http:
         yield http
