@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The embedded default must run with no configuration at all, so these placeholders exist;
-# outside the embedded mode they are refused (see ``_refuse_default_secrets``).
-DEFAULT_SECRET = "embedded-development-secret-change-me"  # noqa: S105
+# Secrets that were once published as defaults (in this repository's history): a key
+# anyone can read signs anyone's session, so they are refused everywhere.
+PUBLISHED_SECRETS = frozenset({"embedded-development-secret-change-me"})
+MIN_SECRET_LENGTH = 16
+SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def embedded_secret(data_dir: Path) -> str:
+    """Returns the embedded hub's own secret key, made at random on first start.
+
+    It lives in the data directory beside the database (mode 0600), so it survives
+    restarts and stays on the machine; nothing published can sign this hub's sessions.
+    Several processes starting at once agree: the first to create the file wins.
+    """
+    path = data_dir / SECRET_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def _secret_default(data: dict[str, Any]) -> SecretStr:
+    # Only the embedded mode may make its own key: several service processes behind a load
+    # balancer must share one, so there it has to be given (see ``_check``).
+    embedded = data.get("redis_url") is None and (
+        data.get("database_url") is None or str(data["database_url"]).startswith("sqlite")
+    )
+    return SecretStr(embedded_secret(Path(data["data_dir"])) if embedded else "")
 
 
 class Settings(BaseSettings):
@@ -21,7 +52,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str | None = None
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # Signs session cookies and keys PIN hashes. Embedded: made at random on first start and
+    # kept in data_dir; anything else: required.
+    secret_key: SecretStr = Field(default_factory=_secret_default)
 
     # Connection pool for PostgreSQL; SQLite ignores it.
     db_pool_size: int = 10
@@ -132,6 +165,16 @@ class Settings(BaseSettings):
     # Open311 GeoReport v2: the jurisdiction_id this endpoint answers for.
     open311_jurisdiction: str = "riverside"
 
+    # The largest request body taken (413 beyond): forms and JSON are small; file imports
+    # and case photos have their own, larger limits.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024 * 1024)
+    # Staff login: wrong passwords allowed per account and per client address within the
+    # window before further attempts are refused (the lock lifts as the window moves on).
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_max_failures_per_client: int = Field(default=20, ge=1, le=1000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True
     log_level: str = "INFO"
@@ -161,9 +204,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        if not self.embedded and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+        secret = self.secret_key.get_secret_value()
+        if not secret:
+            raise ValueError("HUB_SECRET_KEY must be set outside the embedded mode")
+        if secret in PUBLISHED_SECRETS or len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
-                "HUB_SECRET_KEY must be set to a real secret outside the embedded mode"
+                f"HUB_SECRET_KEY must be a private random string of at least "
+                f"{MIN_SECRET_LENGTH} characters, not a published default"
             )
         if self.default_language not in self.languages:
             raise ValueError("HUB_DEFAULT_LANGUAGE must be one of HUB_LANGUAGES")
@@ -193,4 +240,4 @@ def get_settings() -> Settings:
     return Settings()
 
 
-__all__ = ["Settings", "get_settings", "normalise_database_url", "DEFAULT_SECRET"]
+__all__ = ["Settings", "embedded_secret", "get_settings", "normalise_database_url"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
 from core.votes.views import router as votes_router
+from portal import guards
 from portal.health import router as health_router
 from portal.open311.views import router as open311_router
 from portal.simulator.views import router as simulator_router
@@ -33,6 +35,19 @@ from portal.subscriptions.views import router as subscriptions_router
 from sms.views import router as sms_router
 
 logger = logging.getLogger("hub.portal")
+
+# Routes that take files: CSV imports and bank statements, and case photos.
+IMPORT_PATHS = re.compile(r"/api/v1/[a-z-]+/(imports/[a-z_-]+|statements)")
+PHOTO_PATHS = re.compile(r"/api/v1/dispatch/cases/[^/]+/photos")
+
+
+def _body_limits(settings: Settings) -> guards.BodyLimits:
+    # A multipart photo carries its form framing beside the picture.
+    photo = settings.media_max_bytes + 64 * 1024
+    return guards.BodyLimits(
+        default=settings.max_body_bytes,
+        larger=((IMPORT_PATHS, settings.import_max_bytes), (PHOTO_PATHS, photo)),
+    )
 
 
 def create_app(
@@ -98,6 +113,7 @@ def create_app(
         https_only=not settings.embedded,
         max_age=12 * 3600,
     )
+    guards.install(app, limits=_body_limits(settings))
     api = APIRouter(prefix="/api/v1")
     for router in (
         billing_router,

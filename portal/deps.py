@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
@@ -19,6 +19,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # A database id in a path: anything outside 32-bit range is a 422, not a database error.
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# The same for an optional filter in a query string (?district_id=).
+DbIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 

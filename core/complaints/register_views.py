@@ -105,7 +105,7 @@ async def list_estates(
     _principal: ReaderDep,
     company: str | None = Query(default=None, max_length=32),
     limit: int = Query(default=500, ge=1, le=10_000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[EstateOut]:
     """The estates with the company and contract serving each today."""
     today = complaints_service.local_day(hub.settings, utcnow())

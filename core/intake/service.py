@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -368,6 +369,18 @@ async def _continue(
             reason="resident answered",
         )
     return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
+
+
+async def recorded_raw(*, db_session: AsyncSession, message: InboundMessage) -> dict[str, Any]:
+    """Returns the channel's raw fields kept with the first message of this provider id."""
+    payload = await db_session.scalar(
+        select(InboundRecord.payload).where(
+            InboundRecord.channel == message.channel,
+            InboundRecord.provider_message_id == message.provider_message_id,
+        )
+    )
+    raw = (payload or {}).get("raw")
+    return raw if isinstance(raw, dict) else {}
 
 
 async def _existing_result(session: AsyncSession, message: InboundMessage) -> IntakeResult:

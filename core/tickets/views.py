@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -34,6 +35,7 @@ from portal.deps import (
     HANDLING_ROLES,
     INTAKE_ROLES,
     STAFF_ROLES,
+    DbIdQuery,
     HubDep,
     SessionDep,
     require_roles,
@@ -69,6 +71,9 @@ async def create_ticket(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "the text is a command, not a request"
         )
     key = idempotency_key or uuid.uuid4().hex
+    # What the key was first used for: a retry must send the same request (IETF
+    # Idempotency-Key draft), or a second, different ticket would silently be the first.
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     message = InboundMessage(
         channel=body.channel,
         sender_address=body.sender_address,
@@ -83,7 +88,7 @@ async def create_ticket(
         # Staff take each request as its own ticket; joining it to the resident's ticket
         # of a few minutes ago is for residents writing in several pieces.
         continue_recent=False,
-        raw={"taken_by": principal.actor},
+        raw={"taken_by": principal.actor, "request": fingerprint},
     )
     try:
         result = await intake_service.receive(hub=hub, message=message)
@@ -93,6 +98,14 @@ async def create_ticket(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
         ) from exc
+    if result.duplicate and idempotency_key is not None:
+        async with hub.session_factory() as db_session:
+            first = await intake_service.recorded_raw(db_session=db_session, message=message)
+        if first.get("request") != fingerprint:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "this Idempotency-Key was already used for a different request",
+            )
     if result.ticket_number is None:
         # A command such as STATUS was sent through the ticket API: nothing to create.
         raise HTTPException(
@@ -125,9 +138,9 @@ async def list_tickets(
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     kind: TicketKind | None = None,
     channel: Channel | None = None,
-    category_id: int | None = None,
-    department_id: int | None = None,
-    district_id: int | None = None,
+    category_id: DbIdQuery = None,
+    department_id: DbIdQuery = None,
+    district_id: DbIdQuery = None,
     overdue: bool | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
