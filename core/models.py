@@ -1,6 +1,6 @@
 """Imports every model so metadata is complete for Alembic and tests."""
 
-from core.auth.models import ApiKey, StaffUser
+from core.auth.models import ApiKey, AuthEvent, StaffUser
 from core.billing.models import (
     AccountContact,
     AccountService,
@@ -122,6 +122,7 @@ __all__ = [
     "Tariff",
     "Account",
     "ApiKey",
+    "AuthEvent",
     "Building",
     "CalendarDay",
     "Category",

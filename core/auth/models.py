@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.auth.enums import Role, ScopeKind
@@ -40,3 +40,19 @@ class ApiKey(Base):
     scope_id: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthEvent(Base):
+    """The audit trail of staff logins: failures, locks and successes, with where from."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (Index("ix_auth_events_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # login_succeeded | login_failed | login_locked (refused while locked)
+    kind: Mapped[str] = mapped_column(String(32))
+    # As typed (cut to the column), so attempts on names that do not exist show too.
+    username: Mapped[str] = mapped_column(String(64))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    client: Mapped[str] = mapped_column(String(64))

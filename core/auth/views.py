@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from core.auth import service as auth_service
-from portal.deps import SessionDep, csrf_token
+from core.auth import throttle
+from portal.deps import HubDep, SessionDep, csrf_token
 
 router = APIRouter(prefix="/session", tags=["session"])
 
@@ -22,14 +22,34 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-@router.post("", response_model=SessionOut)
-async def log_in(body: Login, request: Request, db_session: SessionDep) -> SessionOut:
-    """Starts a staff session; unsafe requests must then send the returned CSRF token."""
-    user = await auth_service.authenticate_staff(
-        db_session=db_session, username=body.username, password=body.password
-    )
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+@router.post(
+    "",
+    response_model=SessionOut,
+    responses={401: {"description": "wrong username or password"}, 429: {"description": "locked"}},
+)
+async def log_in(body: Login, request: Request, hub: HubDep, db_session: SessionDep) -> SessionOut:
+    """Starts a staff session; unsafe requests must then send the returned CSRF token.
+
+    Wrong passwords lock the account and the calling address for HUB_LOGIN_LOCK_MINUTES
+    (429 with Retry-After), whatever is tried next.
+    """
+    try:
+        user = await throttle.log_in(
+            db_session=db_session,
+            limiter=hub.limiter,
+            settings=hub.settings,
+            username=body.username,
+            password=body.password,
+            client=request.client.host if request.client else "unknown",
+        )
+    except throttle.LoginLocked as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            headers={"Retry-After": str(exc.minutes * 60)},
+        ) from exc
+    except throttle.LoginFailed as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password") from exc
     request.session.clear()
     request.session["staff_id"] = user.id
     return SessionOut(username=user.username, role=user.role, csrf_token=csrf_token(request))
