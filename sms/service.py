@@ -56,6 +56,10 @@ def inbound_message(form: Mapping[str, str], *, received_at: datetime) -> Inboun
     sid, sender = form.get("MessageSid", "").strip(), form.get("From", "").strip()
     if not sid or not sender:
         raise BadPayload("MessageSid and From are required")
+    if any(not character.isprintable() for character in sid + sender):
+        # A NUL or line break in an address is never a real number: refuse rather than
+        # quietly strip it and file the message under a number nobody sent from.
+        raise BadPayload("MessageSid and From must not contain control characters")
     body = form.get("Body", "")
     if len(body) > MAX_BODY:
         raise BadPayload(f"Body longer than {MAX_BODY} characters")

@@ -87,6 +87,8 @@ async def test_a_signed_but_tampered_body_is_403(client: httpx.AsyncClient, hub:
         (inbound("hi", NumMedia="two"), "NumMedia"),
         (inbound("hi", NumMedia="1"), "MediaUrl0"),
         (inbound("hi", sender="not-a-number"), "phone"),
+        (inbound("hi", sender="+7900555\x000101"), "control characters"),
+        (inbound("hi", MessageSid="SM1\x00"), "control characters"),
     ],
 )
 async def test_malformed_payloads_are_400_with_the_reason(
