@@ -100,7 +100,13 @@ async def test_a_permanent_failure_is_not_retried_and_shows_on_the_ticket(
         return (await outbox_row(hub, outbox_id)).status == OutboxStatus.FAILED
 
     await eventually(failed)
-    await asyncio.sleep(0.3)  # give a wrong retry the chance to happen
+
+    async def job_finished() -> bool:
+        # Once the queue's job has ended no retry can follow: that is when to look.
+        job = await hub.queue.job(f"outbox:{outbox_id}")
+        return job is not None and job.status in ("complete", "failed", "aborted")
+
+    await eventually(job_finished)
     row = await outbox_row(hub, outbox_id)
     assert row.attempts == 1 and row.error_code == "30005" and provider.accepted == []
     async with hub.session_factory() as session:
