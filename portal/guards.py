@@ -3,12 +3,13 @@ the browser's security headers on every answer."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -99,7 +100,94 @@ class GuardMiddleware:
                 message["headers"] = _with_security_headers(message.get("headers", []))
             await send(message)
 
-        await self.app(scope, counted_receive, send_with_headers)
+        if _unstorable_address(scope):
+            await _unstorable(scope, send, "the address or query string")
+            return
+        if not _is_json(scope):
+            await self.app(scope, counted_receive, send_with_headers)
+            return
+        # JSON is read whole here (it is under the limit) to refuse text no database can
+        # keep before any view sees it: a NUL character or half of a surrogate pair.
+        chunks: list[bytes] = []
+        while True:
+            message = await counted_receive()
+            if refused or message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if _unstorable_json(body):
+            await _unstorable(scope, send, "the request body")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_headers)
+
+
+# A JSON escape of NUL, or of either half of a surrogate pair (checked further when seen).
+_NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _unstorable_address(scope: Scope) -> bool:
+    query = unquote_to_bytes(scope.get("query_string", b""))
+    return "\x00" in scope["path"] or b"\x00" in query
+
+
+def _unstorable_json(body: bytes) -> bool:
+    if b"\x00" in body or _NUL_ESCAPE.search(body):
+        return True
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False  # not JSON at all: the view's own parsing says so
+    return not _encodable(document)
+
+
+def _encodable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(item) for item in value)
+    return True
+
+
+async def _unstorable(scope: Scope, send: Send, where: str) -> None:
+    response = JSONResponse(
+        {"detail": f"{where} contains a NUL character or broken Unicode, which cannot be kept"},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = _with_security_headers(message.get("headers", []))
+        await send(message)
+
+    async def nothing() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, nothing, send_with_headers)
 
 
 def _content_length(scope: Scope) -> int | None:

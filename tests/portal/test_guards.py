@@ -191,3 +191,41 @@ async def test_every_answer_carries_the_browser_security_headers(
     assert answer.headers["x-frame-options"] == "DENY"
     policy = answer.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "POST",
+            "/api/v1/billing/quality-acts",
+            b'{"hours": 3.5, "service": "heating", "building": "x\\u0000", "period": "2026-02"}',
+        ),
+        (
+            "POST",
+            "/api/v1/tickets",
+            b'{"channel": "sms", "sender_address": "+79005550101", "text": "lift \\ud83d broken"}',
+        ),
+        ("GET", "/api/v1/complaints/inspections?campaign=%00&status=done", b""),
+        ("GET", "/api/v1/tickets?status=new%00", b""),
+    ],
+)
+async def test_text_no_database_can_keep_is_a_422_before_any_view(
+    client: httpx.AsyncClient, hub: Hub, method: str, path: str, body: bytes
+) -> None:
+    from core.auth.enums import Role
+
+    headers = {**await api_key(hub, role=Role.ADMIN), "Content-Type": "application/json"}
+    answer = await client.request(method, path, content=body or None, headers=headers)
+    assert answer.status_code == 422
+    assert "NUL character or broken Unicode" in answer.json()["detail"]
+
+
+async def test_a_whole_emoji_escaped_in_json_is_fine(client: httpx.AsyncClient, hub: Hub) -> None:
+    body = b'{"channel": "sms", "sender_address": "+79005550101", "text": "lift \\ud83d\\ude00 ok"}'
+    answer = await client.post(
+        "/api/v1/tickets",
+        content=body,
+        headers={**await api_key(hub), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 201, answer.text
