@@ -300,9 +300,25 @@ def rows_of(text: str, fmt: str) -> Iterator[tuple[int, dict[str, str] | None]]:
     raise UnreadableFile(f"unknown format {fmt!r} (csv, yaml or geojson)")
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str] | None]]:
+def read_csv(text: str) -> csv.DictReader[str]:
+    """Returns a reader of CSV rows as mappings; LF, CRLF and a bare CR all end a line."""
+    # newline="" hands the csv module the line endings as written, as its documentation
+    # asks: a default StringIO splits on \n only, and a bare \r (a classic Mac file, or
+    # one stray in a header) then fails with "new-line character seen in unquoted field".
     # restval: a short row's missing cells read as empty, not None.
-    reader = csv.DictReader(io.StringIO(text), restval="")
+    return csv.DictReader(io.StringIO(text, newline=""), restval="")
+
+
+def csv_header(text: str) -> list[str]:
+    """Returns the column names on a CSV file's first line; raises UnreadableFile."""
+    try:
+        return list(read_csv(text).fieldnames or [])
+    except csv.Error as exc:  # a header cell past the csv module's field size limit
+        raise UnreadableFile(f"not valid CSV: {exc}", 1) from None
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str] | None]]:
+    reader = read_csv(text)
     rows = enumerate(reader, start=2)
     while True:
         try:
@@ -346,7 +362,11 @@ async def import_text(
     options = options or ImportOptions()
     report = ImportReport()
     if fmt == "csv":
-        header = next(csv.reader(io.StringIO(text)), [])
+        try:
+            header = csv_header(text)
+        except UnreadableFile as exc:
+            report.rejected.append((exc.line, str(exc)))
+            raise ImportRejected(report) from None
         missing = [c for c in required if c not in header]
         if missing:
             report.rejected.append((1, f"missing columns: {', '.join(missing)}"))

@@ -12,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _period(value: str) -> date:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    from core.billing.service import parse_period
+
+    if not re.fullmatch(r"\d{4}-\d{2}", value):
         raise click.BadParameter("use YYYY-MM, e.g. 2026-11")
-    return date.fromisoformat(f"{value}-01")
+    try:
+        return parse_period(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.group()

@@ -26,7 +26,7 @@ from core.billing.models import (
     Supplier,
     Tariff,
 )
-from core.billing.service import month_start
+from core.billing.service import PERIOD_FORMAT, parse_period
 from core.imports import ImportOptions, ImportReport, RowImporter, names_of, set_values, upsert
 from core.residents import service as residents_service
 from core.residents.enums import ContactKind
@@ -66,10 +66,12 @@ def _decimal(
 
 def _period(row: dict[str, str], column: str) -> date:
     raw = _text(row, column)
+    if not PERIOD_FORMAT.fullmatch(raw):
+        raise ValueError(f"{column} must be YYYY-MM or YYYY-MM-DD: {raw[:20]!r}")
     try:
-        return month_start(date.fromisoformat(raw if len(raw) > 7 else f"{raw}-01"))
-    except ValueError:
-        raise ValueError(f"{column} must be YYYY-MM or YYYY-MM-DD: {raw!r}") from None
+        return parse_period(raw)
+    except ValueError as exc:
+        raise ValueError(f"{column} {raw!r}: {exc}") from None
 
 
 def _list(row: dict[str, str], column: str) -> list[str]:

@@ -51,8 +51,11 @@ def _reply(notice: str, **values: Any) -> Outcome:
     return Outcome(ticket=None, notices=[(notice, values)])
 
 
-async def _account_exists(db_session: AsyncSession, number: str) -> bool:
-    return await db_session.scalar(select(Account.id).where(Account.number == number)) is not None
+async def _is_senders_account(
+    db_session: AsyncSession, request: RoutedRequest, number: str
+) -> bool:
+    accounts = await identity.accounts_for_contact(db_session=db_session, contact=request.contact)
+    return any(account.number == number for account in accounts)
 
 
 async def _all_meter_words(db_session: AsyncSession, words: list[str]) -> bool:
@@ -73,9 +76,12 @@ async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) ->
         parsed is not None
         and parsed.command in _READING_COMMANDS
         and parsed.account is not None
-        and not await _account_exists(db_session, parsed.account)
+        and not await _is_senders_account(db_session, request, parsed.account)
     ):
-        # "показания 12345 6789": two readings, not an account and a PIN.
+        # "показания 12345 6789": two readings, not an account and a PIN. Decided on the
+        # sender's own accounts, never on whether account 12345 exists: a PIN check for an
+        # existing account and readings for an absent one would answer differently, and
+        # tell anyone which account numbers exist (the PIN path counts tries; this did not).
         parsed = parse(text, with_account=False)
     if parsed is not None and parsed.command in _READING_COMMANDS and parsed.leftover:
         if parsed.values or any(char.isdigit() for word in parsed.leftover for char in word):

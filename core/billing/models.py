@@ -118,6 +118,11 @@ class Payment(Base):
     source: Mapped[str] = mapped_column(String(16))
     # The bank's own id for the payment: importing a statement twice adds nothing.
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A cashier's client's Idempotency-Key, prefixed with who sent it so two tills cannot
+    # collide: a retry finds this payment instead of recording a second one. The hash is of
+    # the request the key was first used for; a reused key must repeat that request.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

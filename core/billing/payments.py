@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +19,7 @@ from core.billing.models import (
     PaymentAllocation,
     Recalculation,
 )
+from core.imports import UnreadableFile, csv_header, read_csv
 from core.territory.models import Account
 
 STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")
@@ -28,6 +28,13 @@ MAX_AMOUNT = Decimal(10) ** 9
 
 class PaymentRejected(ValueError):
     """A payment that cannot be recorded; the reason is for the operator."""
+
+
+class IdempotencyKeyReused(PaymentRejected):
+    """The Idempotency-Key was first used for a different payment request."""
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used for a different payment")
 
 
 async def outstanding(
@@ -66,6 +73,22 @@ def _at_least(value: Decimal, floor: Decimal | None) -> Decimal:
     return value if floor is None else max(floor, value)
 
 
+async def get_by_idempotency_key(
+    *, db_session: AsyncSession, idempotency_key: str, request_hash: str
+) -> Payment | None:
+    """Returns the payment first recorded under this key, if it was for the same request.
+
+    Raises IdempotencyKeyReused if the key was first used for another request: answering
+    with that payment would tell a client its new payment went through when it did not.
+    """
+    first = await db_session.scalar(
+        select(Payment).where(Payment.idempotency_key == idempotency_key)
+    )
+    if first is not None and first.request_hash != request_hash:
+        raise IdempotencyKeyReused
+    return first
+
+
 async def record_payment(
     *,
     db_session: AsyncSession,
@@ -75,12 +98,21 @@ async def record_payment(
     source: str,
     external_id: str | None = None,
     chosen: dict[int, Decimal] | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
 ) -> Payment | None:
     """Records a payment and its allocation; None if this external id was recorded before.
 
     Pro rata to what is owed per service unless the payer chose; beyond the debt, an
-    advance (an allocation with no service).
+    advance (an allocation with no service). A retry under the same idempotency key (and
+    request hash) returns the payment recorded the first time.
     """
+    if idempotency_key is not None:
+        first = await get_by_idempotency_key(
+            db_session=db_session, idempotency_key=idempotency_key, request_hash=request_hash or ""
+        )
+        if first is not None:
+            return first
     if external_id and await db_session.scalar(
         select(Payment.id).where(Payment.external_id == external_id)
     ):
@@ -103,6 +135,8 @@ async def record_payment(
         amount=calc.money(amount),
         source=source,
         external_id=external_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
     db_session.add(payment)
     await db_session.flush()
@@ -163,11 +197,16 @@ async def import_statement(*, db_session: AsyncSession, text: str) -> StatementR
     Importing the same statement twice records nothing new.
     """
     report = StatementReport()
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in STATEMENT_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        header = csv_header(text)
+    except UnreadableFile as exc:
+        report.rejected.append((exc.line, str(exc)))
+        raise StatementRejected(report) from None
+    missing = [c for c in STATEMENT_COLUMNS if c not in header]
     if missing:
         report.rejected.append((1, f"missing columns: {', '.join(missing)}"))
         raise StatementRejected(report)
+    reader = read_csv(text)
     seen: set[str] = set()
     rows = enumerate(reader, start=2)
     while True:

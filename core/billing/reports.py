@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -25,6 +24,7 @@ from core.billing.models import (
     Supplier,
 )
 from core.billing.service import month_start, months_before
+from core.exports import CsvWriter
 from core.territory.models import Account, Building, Premises
 
 
@@ -195,11 +195,7 @@ def to_csv(
 ) -> str:
     """Returns rows of a report dataclass as CSV with a header row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow([f.name for f in fields(row_type)])
-    writer.writerows(_plain(astuple(row)) for row in rows)  # None becomes ""
+    writer.writerows(astuple(row) for row in rows)  # None becomes ""
     return buffer.getvalue()
-
-
-def _plain(values: Iterable[object]) -> list[str]:
-    return ["" if value is None else str(value) for value in values]

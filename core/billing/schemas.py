@@ -6,18 +6,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from core.billing.commands import PIN_PATTERN
+from core.billing.service import parse_period
 
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+def _plausible_period(period: str) -> str:
+    parse_period(period)  # its ValueError names what is wrong, for the 422
+    return period
+
+
+# The one spelling of a period in the API, for bodies and query parameters alike.
+Period = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    AfterValidator(_plausible_period),
+]
 Money = Annotated[Decimal, Field(gt=0, lt=Decimal(10) ** 9, decimal_places=2)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
 def period_start(period: str) -> date:
     """Returns the first day of a ``YYYY-MM`` period (already validated)."""
-    return date.fromisoformat(f"{period}-01")
+    return parse_period(period)
 
 
 class ChargeRunIn(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,10 @@ from core.territory.models import Account, Premises
 
 ESTIMATED = (calc.Basis.AVERAGE, calc.Basis.NORMATIVE)
 QUANTITY = Decimal("0.0001")
+# Reports and charge runs count a few years back and a month ahead of a period, and
+# Python's calendar ends at years 1 and 9999: years far from today are typos anyway.
+PERIOD_YEARS = range(1900, 3000)
+PERIOD_FORMAT = re.compile(r"(\d{4})-(\d{2})(-\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,20 @@ class RunReport:
 def month_start(day: date) -> date:
     """Returns the first day of ``day``'s month: the key of a billing period."""
     return day.replace(day=1)
+
+
+def parse_period(text: str) -> date:
+    """Returns the period (its first day) written as ``YYYY-MM`` or ``YYYY-MM-DD``."""
+    match = PERIOD_FORMAT.fullmatch(text)
+    if match is None:
+        raise ValueError("use YYYY-MM, e.g. 2026-11")
+    if int(match[1]) not in PERIOD_YEARS:
+        first, last = PERIOD_YEARS[0], PERIOD_YEARS[-1]
+        raise ValueError(f"the year must be between {first} and {last}")
+    try:
+        return month_start(date.fromisoformat(text if match[3] else f"{text}-01"))
+    except ValueError:
+        raise ValueError(f"not a calendar date: {text}") from None
 
 
 def months_before(period: date, count: int) -> date:

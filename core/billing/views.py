@@ -7,12 +7,13 @@ settlement centre's own staff are scoped to the department with code ``billing``
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from core.auth.enums import ScopeKind
 from core.auth.service import Principal
 from core.billing import calc, identity, inquiries, payments, readings, recalculations, reports
 from core.billing.enums import ReadingStatus
-from core.billing.models import BillingService, Meter, MeterReading
+from core.billing.models import BillingService, Meter, MeterReading, Payment
 from core.billing.schemas import (
     AbsenceIn,
     AccountSummary,
@@ -31,6 +32,7 @@ from core.billing.schemas import (
     ImportOut,
     PaymentIn,
     PaymentOut,
+    Period,
     PinIn,
     QualityActIn,
     ReadingOut,
@@ -160,27 +162,55 @@ async def get_why(
     return await inquiries.why_changed(db_session=db_session, account=account)
 
 
+async def _chosen_split(
+    db_session: AsyncSession, allocation: dict[str, Decimal] | None
+) -> dict[int, Decimal] | None:
+    """Returns the payer's split by service id, or None for pro rata; 422 on unknown codes."""
+    if not allocation:
+        return None
+    ids = dict(
+        (
+            await db_session.execute(
+                select(BillingService.code, BillingService.id).where(
+                    BillingService.code.in_(allocation)
+                )
+            )
+        ).all()
+    )
+    unknown = sorted(set(allocation) - set(ids))
+    if unknown:
+        raise HTTPException(UNPROCESSABLE, f"unknown services: {', '.join(unknown)}")
+    return {ids[code]: amount for code, amount in allocation.items()}
+
+
+async def _payment_out(db_session: AsyncSession, payment: Payment) -> PaymentOut:
+    parts = await payments.allocations(db_session=db_session, payment_id=payment.id)
+    return PaymentOut(
+        id=payment.id,
+        amount=payment.amount,
+        allocated={code: amount for code, amount in parts.items() if code},
+        advance=parts.get("", Decimal(0)),
+    )
+
+
 @router.post("/accounts/{number}/payments", response_model=PaymentOut, status_code=201)
 async def create_payment(
-    number: AccountNumber, body: PaymentIn, db_session: SessionDep, principal: StaffDep
+    number: AccountNumber,
+    body: PaymentIn,
+    db_session: SessionDep,
+    principal: StaffDep,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=100)] = None,
 ) -> PaymentOut:
-    """Records a payment taken by a cashier; split pro rata unless the payer chose."""
+    """Records a payment taken by a cashier; split pro rata unless the payer chose.
+
+    With an ``Idempotency-Key`` a retry of the same request returns the first payment, and
+    the key reused for a different request is refused (IETF Idempotency-Key draft).
+    """
     account = await _account(db_session, principal, number)
-    chosen = None
-    if body.allocation:
-        ids = dict(
-            (
-                await db_session.execute(
-                    select(BillingService.code, BillingService.id).where(
-                        BillingService.code.in_(body.allocation)
-                    )
-                )
-            ).all()
-        )
-        unknown = sorted(set(body.allocation) - set(ids))
-        if unknown:
-            raise HTTPException(UNPROCESSABLE, f"unknown services: {', '.join(unknown)}")
-        chosen = {ids[code]: amount for code, amount in body.allocation.items()}
+    chosen = await _chosen_split(db_session, body.allocation)
+    # Keys are the client's: two tills choosing "1" must not share one payment.
+    key = f"{principal.actor}:{idempotency_key}" if idempotency_key is not None else None
+    request_hash = hashlib.sha256(f"{number}:{body.model_dump_json()}".encode()).hexdigest()
     try:
         payment = await payments.record_payment(
             db_session=db_session,
@@ -190,21 +220,37 @@ async def create_payment(
             source="manual",
             external_id=body.external_id,
             chosen=chosen,
+            idempotency_key=key,
+            request_hash=request_hash,
         )
     except payments.PaymentRejected as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc
-    except IntegrityError as exc:  # the same external id recorded a moment ago
-        raise HTTPException(status.HTTP_409_CONFLICT, "this payment is already recorded") from exc
+    except IntegrityError as exc:  # the same external id or key recorded a moment ago
+        await db_session.rollback()
+        payment = await _recorded_meanwhile(db_session, key, request_hash)
+        if payment is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, "this payment is already recorded"
+            ) from exc
     if payment is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "this payment is already recorded")
-    parts = await payments.allocations(db_session=db_session, payment_id=payment.id)
+    out = await _payment_out(db_session, payment)
     await db_session.commit()
-    return PaymentOut(
-        id=payment.id,
-        amount=payment.amount,
-        allocated={code: amount for code, amount in parts.items() if code},
-        advance=parts.get("", Decimal(0)),
-    )
+    return out
+
+
+async def _recorded_meanwhile(
+    db_session: AsyncSession, key: str | None, request_hash: str
+) -> Payment | None:
+    """Returns the payment a concurrent retry under the same key recorded first."""
+    if key is None:
+        return None
+    try:
+        return await payments.get_by_idempotency_key(
+            db_session=db_session, idempotency_key=key, request_hash=request_hash
+        )
+    except payments.IdempotencyKeyReused as exc:
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
 
 
 @router.put("/accounts/{number}/pin", status_code=204)
@@ -414,7 +460,7 @@ async def import_file(
 
 @router.get("/reports/suppliers", response_model=None)
 async def supplier_report(
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    period: Annotated[Period, Query()],
     db_session: SessionDep,
     _principal: CityAdminDep,
     format: Format = "json",  # noqa: A002 (the query parameter's public name)
@@ -442,7 +488,7 @@ async def debtor_report(
 
 @router.get("/reports/losses", response_model=None)
 async def losses_report(
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    period: Annotated[Period, Query()],
     db_session: SessionDep,
     _principal: CityAdminDep,
     format: Format = "json",  # noqa: A002

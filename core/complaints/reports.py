@@ -3,7 +3,6 @@ estates with the same problem again and again, and the ranking as CSV."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import exports
 from core.auth.service import Principal
 from core.complaints.enums import OPEN_STAGES, Escalation, Stage, Verdict
 from core.complaints.integrity import Score
@@ -156,9 +156,7 @@ async def repeats(
 
 def csv_line(values: Any) -> str:
     """Returns one CSV line of ``values``."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(["" if v is None else v for v in values])
-    return out.getvalue()
+    return exports.csv_line(values, lineterminator="")
 
 
 RANKING_COLUMNS = (
@@ -177,7 +175,7 @@ RANKING_COLUMNS = (
 def ranking_csv(scores: list[Score], language: str) -> str:
     """Returns the public ranking as CSV (UTF-8, a header row, one company per row)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.CsvWriter(out, lineterminator="\n")
     writer.writerow(RANKING_COLUMNS)
     for rank, score in enumerate(scores, start=1):
         name = score.names.get(language) or score.names.get("en", score.code)

@@ -9,7 +9,6 @@ Weights are data (dispatch_indicator_weights); DEFAULT_WEIGHTS apply until set.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dispatch.enums import Stage
 from core.dispatch.models import Case, Evaluation, IndicatorWeight
+from core.exports import CsvWriter
 from core.routing.models import Department
 from core.tickets.models import Ticket
 
@@ -190,7 +190,7 @@ def to_csv(results: list[dict[str, object]], language: str) -> str:
 
     buffer = io.StringIO()
     columns = ["department", "name", *COUNTS, *RATE_OF, "score"]
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(columns)
     for row in results:
         names = row.get("names")

@@ -4,8 +4,6 @@ decision follows from the audit list alone (``tally_from_audit``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.complaints.models import Committee
+from core.exports import csv_line
 from core.i18n import gettext
 from core.residents.service import mask_address
 from core.votes.counting import AuditRow, audit_rows
@@ -44,9 +43,7 @@ AUDIT_COLUMNS = (
 
 
 def _line(values: Iterable[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
+    return csv_line(values)
 
 
 async def audit_csv(
