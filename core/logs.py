@@ -1,9 +1,11 @@
-"""Logging set-up, with personal data masked before it reaches any handler."""
+"""Logging set-up, with personal data and secrets masked before they reach any handler."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
 # Phone numbers as we store them (E.164), as people type them (+7 (900) 123-45-67) and as
 # Russian landlines dial them (8 900 ...). Timestamps, ids and IP addresses stay readable.
@@ -12,6 +14,49 @@ _PHONE = re.compile(
     r"|\+?\d{1,3}[\s(-]+\d{3}[\s)-]+\d{3}[\s-]?\d{2}[\s-]?\d{2}\b"
     r"|(?<![\d.])[78]\d{10}\b"
 )
+
+
+# Query parameters that carry a secret: API keys, tokens, one-time codes, PINs, passwords
+# and signatures, as names of their own (key, code, pin) or as the end of one (api_key,
+# access_token, client_secret). ``service_code`` and the like end otherwise and stay.
+_SECRET_QUERY = re.compile(
+    r"(?i)(?<=[?&;])"
+    r"((?:key|code|pin|sig|signature|auth|[\w.-]*(?:api_?key|token|secret|password|passwd))=)"
+    r"[^&;#\s\"']*"
+)
+
+
+def mask_secrets(text: str) -> str:
+    """Returns ``text`` with the values of secret query parameters (api_key=…) masked."""
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
+def _masked_argument(value: Any) -> Any:
+    if value is None or isinstance(value, int | float):
+        return value
+    # URLs arrive as strings (uvicorn) or as URL objects (httpx); a value is replaced only
+    # when it held a secret, so numbers and others keep their type for the format.
+    text = value if isinstance(value, str) else str(value)
+    masked = mask_secrets(text)
+    return value if masked == text else masked
+
+
+class SecretQueryFilter(logging.Filter):
+    """Masks secret query parameters in a record's message and arguments.
+
+    uvicorn's access log writes each request's path with its query, so an ``api_key`` sent
+    in a URL would land in the log whole. The arguments are masked in place (not folded
+    into the message) so formatters that read them by position still work.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_secrets(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked_argument(value) for value in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {name: _masked_argument(value) for name, value in record.args.items()}
+        return True
 
 
 def mask_phones(text: str) -> str:
@@ -39,18 +84,26 @@ class PersonalDataFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Sends logs to stderr with personal data masked; keeps handlers someone else set up."""
+    """Sends logs to stderr with personal data and secrets masked; keeps handlers someone
+    else set up."""
     root = logging.getLogger()
     if not root.handlers:
         stream = logging.StreamHandler()
         stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(stream)
     for handler in root.handlers:
-        if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
-            handler.addFilter(PersonalDataFilter())
+        # Secrets first: the personal-data filter folds the arguments into the message.
+        for kind in (SecretQueryFilter, PersonalDataFilter):
+            if not any(isinstance(f, kind) for f in handler.filters):
+                handler.addFilter(kind())
     root.setLevel(level.upper())
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # uvicorn's loggers propagate to ours, so its access log is masked too.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # And on the access logger itself, so a handler added later (a test's, an operator's
+    # log config) never sees a key either.
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, SecretQueryFilter) for f in access.filters):
+        access.addFilter(SecretQueryFilter())

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.i18n import LANGUAGES
 from portal.i18n import TEMPLATES, translator
+from portal.open311 import render as open311_render
 
 # A validation error quotes the offending value only when it is short and plain: a
 # megabyte-long field is not echoed back, and a number that overflowed to infinity (JSON
@@ -174,10 +175,10 @@ def _encodable(value: Any) -> bool:
 
 
 async def _unstorable(scope: Scope, send: Send, where: str) -> None:
-    response = JSONResponse(
-        {"detail": f"{where} contains a NUL character or broken Unicode, which cannot be kept"},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
+    description = f"{where} contains a NUL character or broken Unicode, which cannot be kept"
+    response = open311_render.refusal(
+        scope["path"], status.HTTP_422_UNPROCESSABLE_CONTENT, description
+    ) or JSONResponse({"detail": description}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -211,8 +212,12 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     megabytes = limit / (1024 * 1024)
     size = f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit // 1024} KB"
     headers = Headers(scope=scope)
-    response: Response
-    if "text/html" in headers.get("accept", ""):
+    response: Response | None = open311_render.refusal(
+        scope["path"], status.HTTP_413_CONTENT_TOO_LARGE, f"the request body is larger than {size}"
+    )
+    if response is not None:
+        response.headers["Connection"] = "close"
+    elif "text/html" in headers.get("accept", ""):
         # A person who pasted too much into a form gets a page in their language.
         language = _accepted_language(headers.get("accept-language", ""))
         _ = translator(language)

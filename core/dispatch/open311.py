@@ -23,6 +23,7 @@ from core.tickets.numbers import parse_public_number
 
 CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.CANCELLED, Stage.MERGED})
 MAX_RESULTS = 1000
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 
 
 def service_of(category: Category, details: CaseCategory | None, language: str) -> dict[str, Any]:
@@ -71,21 +72,21 @@ def definition_of(
     """Returns a category's Open311 service definition (its attributes)."""
     attributes = []
     for item in (details.attributes if details else None) or []:
-        attributes.append(
-            {
-                "variable": True,
-                "code": item["code"],
-                "datatype": item["datatype"],
-                "required": bool(item.get("required")),
-                "datatype_description": None,
-                "order": item.get("order"),
-                "description": pick_name(item.get("names"), language),
-                "values": [
-                    {"key": value["key"], "name": pick_name(value.get("names"), language)}
-                    for value in item.get("values") or []
-                ],
-            }
-        )
+        attribute = {
+            "variable": True,
+            "code": item["code"],
+            "datatype": item["datatype"],
+            "required": bool(item.get("required")),
+            "order": item.get("order"),
+            "description": pick_name(item.get("names"), language),
+        }
+        # Only a list has values to choose from; others leave the field out.
+        if item["datatype"] in LIST_DATATYPES:
+            attribute["values"] = [
+                {"key": value["key"], "name": pick_name(value.get("names"), language)}
+                for value in item.get("values") or []
+            ]
+        attributes.append(attribute)
     return {"service_code": category.code, "attributes": attributes}
 
 
@@ -104,7 +105,7 @@ def check_attributes(details: CaseCategory | None, given: dict[str, list[str]]) 
             continue
         datatype = item["datatype"]
         keys = {value["key"] for value in item.get("values") or []}
-        if datatype in ("singlevaluelist", "multivaluelist"):
+        if datatype in LIST_DATATYPES:
             if any(v not in keys for v in values):
                 raise ValueError(f"attribute {code!r} must be one of {', '.join(sorted(keys))}")
             if datatype == "singlevaluelist" and len(values) > 1:

@@ -13,11 +13,15 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
 
 from channels.contract import Attachment, Channel, InboundMessage, Location
 from core.auth import service as auth_service
@@ -25,7 +29,7 @@ from core.db import utcnow
 from core.dispatch import open311
 from core.dispatch import service as dispatch_service
 from core.dispatch.geocode import geocode
-from core.dispatch.models import Case, GazetteerEntry
+from core.dispatch.models import Case, CaseCategory, GazetteerEntry
 from core.i18n import pick_name
 from core.intake import service as intake_service
 from core.intake.models import InboundRecord
@@ -33,16 +37,21 @@ from core.territory.models import Building
 from core.tickets.models import Ticket, TicketMessage
 from core.tickets.numbers import format_public_number, parse_public_number
 from portal.deps import HubDep, SessionDep
-from portal.open311.render import error, respond
+from portal.open311.discovery import discovery
+from portal.open311.render import FORMATS, error, format_of, respond
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 logger = logging.getLogger("hub.open311")
 
-FORMATS = ("json", "xml")
 MAX_PERIOD = timedelta(days=90)
 YEARS = (1900, 9000)
 ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\[\]]+)\](?:\[\])?$")
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+# A service request form is small: a 4000-character description, a URL, a few attributes.
+# The hub's own body limit is larger (it serves file imports); this one answers in the
+# spec's shape.
+MAX_FORM_BYTES = 256 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class Refused(Exception):
@@ -82,6 +91,25 @@ def _check_jurisdiction(given: object, jurisdiction: str) -> None:
 
 def _answer(fmt: str, exc: Refused) -> Response:
     return error(fmt if fmt in FORMATS else "xml", exc.status_code, exc.description)
+
+
+@router.get("/discovery.{fmt}")
+async def get_discovery(fmt: str, request: Request, hub: HubDep) -> Response:
+    """GET discovery: where this endpoint is, its formats, and how to get a key."""
+    settings = hub.settings
+    try:
+        _check(fmt, request, settings.open311_jurisdiction)
+    except Refused as exc:
+        return _answer(fmt, exc)
+    # Behind a proxy the request's own address may be an inner one; the configured public
+    # address is the one clients can reach.
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    body = discovery(
+        base_url=f"{base}{router.prefix}/",
+        production=not settings.embedded,
+        language=_language(request, settings.languages, settings.default_language),
+    )
+    return respond(fmt, "discovery", body)
 
 
 @router.get("/services.{fmt}")
@@ -139,6 +167,34 @@ def _token(key_id: str, form: FormData) -> str:
     return digest[:32]
 
 
+async def _read_form(request: Request) -> FormData:
+    """Returns the POST's form, or raises why not: too large (413), or not a form (400)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in FORM_TYPES:
+        raise Refused(400, "the body must be application/x-www-form-urlencoded")
+    too_large = Refused(413, f"the request body is larger than {MAX_FORM_BYTES // 1024} KB")
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise too_large
+    # Counted as it arrives: a body sent without a length is refused once it passes the
+    # limit, never held whole.
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise too_large
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    try:
+        return await Request(request.scope, replay).form(max_files=0, max_fields=200)
+    except (HTTPException, MultiPartException) as exc:
+        # Starlette's own words: too many fields, a file where none is taken, a bad part.
+        reason = exc.detail if isinstance(exc, HTTPException) else exc.message
+        raise Refused(400, f"the form cannot be read: {reason}") from None
+
+
 async def _place(
     db_session: SessionDep, form: FormData, max_age: float
 ) -> tuple[Location | None, str | None]:
@@ -177,6 +233,52 @@ async def _place(
     raise Refused(400, "a location is required: lat and long, address_string or address_id")
 
 
+def _attributes(form: FormData, details: CaseCategory | None) -> dict[str, Any]:
+    """Returns the form's attribute answers checked against the service's definition."""
+    given: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if not name.startswith("attribute["):
+            continue
+        # attribute[code]=value, and attribute[code][]=value for each value of a
+        # multivaluelist, as the spec writes them.
+        match = ATTRIBUTE_FIELD.match(name)
+        if match is None:
+            raise Refused(400, f"malformed attribute field {name[:80]!r}")
+        given.setdefault(match.group(1), []).append(str(value))
+    try:
+        return open311.check_attributes(details, given)
+    except ValueError as exc:
+        raise Refused(400, str(exc)) from None
+
+
+def _description_and_media(form: FormData) -> tuple[str, str]:
+    """Returns the form's description and media_url, checked."""
+    description = str(form.get("description") or "").strip()
+    if len(description) > 4000:
+        raise Refused(400, "description is longer than 4000 characters")
+    media_url = str(form.get("media_url") or "").strip()
+    if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 2000):
+        raise Refused(400, "media_url must be an http(s) URL of at most 2000 characters")
+    return description, media_url
+
+
+def _sender(actor: str, form: FormData) -> str:
+    """Returns the contact address that stands for this client's reporter.
+
+    The personal fields stay in the raw record (the database), never in the address that
+    logs show masked.
+    """
+    reporter = next(
+        (
+            str(form.get(f)).strip()
+            for f in ("device_id", "account_id", "email", "phone")
+            if form.get(f)
+        ),
+        "anonymous",
+    )
+    return f"{actor}:" + hashlib.sha256(reporter.encode()).hexdigest()[:16]
+
+
 @router.post("/requests.{fmt}")
 async def create_request(
     fmt: str, request: Request, hub: HubDep, db_session: SessionDep
@@ -185,14 +287,16 @@ async def create_request(
     settings = hub.settings
     try:
         _check(fmt, request, settings.open311_jurisdiction)
-        try:
-            form = await request.form(max_files=0, max_fields=200)
-        except Exception:
-            raise Refused(400, "the body must be application/x-www-form-urlencoded") from None
+        if "api_key" in request.query_params:
+            # A URL is written to access logs, proxies' logs and browser histories; the
+            # spec sends api_key as a form field, and a key sent otherwise is refused
+            # (then masked in our own log) so the client's author learns of it.
+            raise Refused(400, "send api_key in the form body, never in the URL")
+        form = await _read_form(request)
         _check_text(form.multi_items())
         # A POST carries its arguments in the body, jurisdiction_id among them.
         _check_jurisdiction(form.get("jurisdiction_id"), settings.open311_jurisdiction)
-        key = str(form.get("api_key") or request.query_params.get("api_key") or "")
+        key = str(form.get("api_key") or "")
         principal = (
             await auth_service.authenticate_api_key(db_session=db_session, key=key) if key else None
         )
@@ -205,28 +309,8 @@ async def create_request(
         if found is None:
             raise Refused(400, f"unknown service_code {code!r}")
         category, details = found
-        given: dict[str, list[str]] = {}
-        for name, value in form.multi_items():
-            if not name.startswith("attribute["):
-                continue
-            # attribute[code]=value, and attribute[code][]=value for each value of a
-            # multivaluelist, as the spec writes them.
-            match = ATTRIBUTE_FIELD.match(name)
-            if match is None:
-                raise Refused(400, f"malformed attribute field {name[:80]!r}")
-            given.setdefault(match.group(1), []).append(str(value))
-        try:
-            answers = open311.check_attributes(details, given)
-        except ValueError as exc:
-            raise Refused(400, str(exc)) from None
-        description = str(form.get("description") or "").strip()
-        if len(description) > 4000:
-            raise Refused(400, "description is longer than 4000 characters")
-        media_url = str(form.get("media_url") or "").strip()
-        if media_url and (
-            not media_url.startswith(("https://", "http://")) or len(media_url) > 2000
-        ):
-            raise Refused(400, "media_url must be an http(s) URL of at most 2000 characters")
+        answers = _attributes(form, details)
+        description, media_url = _description_and_media(form)
         location, address = await _place(db_session, form, settings.routing_cache_seconds)
     except Refused as exc:
         return _answer(fmt, exc)
@@ -237,20 +321,9 @@ async def create_request(
 
     token = _token(principal.actor, form)
     language = _language(request, settings.languages, settings.default_language)
-    reporter = next(
-        (
-            str(form.get(f)).strip()
-            for f in ("device_id", "account_id", "email", "phone")
-            if form.get(f)
-        ),
-        "anonymous",
-    )
-    # The contact stands for this client's reporter; the personal fields stay in the raw
-    # record (the database), never in the address that logs show masked.
-    sender = f"{principal.actor}:" + hashlib.sha256(reporter.encode()).hexdigest()[:16]
     message = InboundMessage(
         channel=Channel.OPEN311,
-        sender_address=sender,
+        sender_address=_sender(principal.actor, form),
         text=description,
         provider_message_id=token,
         received_at=utcnow(),
@@ -273,15 +346,10 @@ async def create_request(
         return error(fmt, 503, "the request was kept and will be processed; try again shortly")
     if media_url:
         await hub.enqueue_job("fetch_case_photos", key=f"photos:{result.ticket_id}")
-    body = [
-        {
-            "service_request_id": result.ticket_number,
-            "token": token,
-            "service_notice": None,
-            "account_id": None,
-        }
-    ]
-    return respond(fmt, "service_requests", body, 201 if not result.duplicate else 200)
+    # 200, not 201, as the spec says, for a new request and a retried one alike. No
+    # service_notice or account_id: the hub has none to give, so they are left out.
+    body = [{"service_request_id": result.ticket_number, "token": token}]
+    return respond(fmt, "service_requests", body)
 
 
 def _moment(raw: str | None, name: str) -> datetime | None:
@@ -384,5 +452,4 @@ async def get_token(
 @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
 async def unknown_resource(path: str) -> Response:
     """Anything else under the API: the spec's 404, in the format the path names."""
-    fmt = path.rsplit(".", 1)[-1] if "." in path else "xml"
-    return error(fmt if fmt in FORMATS else "xml", 404, f"unknown resource {path[:200]!r}")
+    return error(format_of(path), 404, f"unknown resource {path[:200]!r}")

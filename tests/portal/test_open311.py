@@ -147,7 +147,7 @@ async def test_jurisdiction_id_must_be_the_citys(
     assert_error(posted, 404, "json", "jurisdiction")
     assert await counts(hub) == (0, 0)
     accepted = await post_request(client, key, jurisdiction_id=ours, **LAMP)
-    assert accepted.status_code == 201, accepted.text
+    assert accepted.status_code == 200, accepted.text
 
 
 # POST requests
@@ -165,7 +165,7 @@ async def test_a_request_at_a_point_becomes_an_accepted_city_case(
         **{"attribute[cover_state]": "broken"},
         **INSIDE,
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     [item] = response.json()
     assert item["service_request_id"] and item["token"]
     assert await counts(hub) == (1, 1)
@@ -268,7 +268,7 @@ async def test_a_retried_post_returns_the_same_request(
     fields = {"service_code": "garbage", "description": "Bags by the bins", **INSIDE}
     first = await post_request(client, key, **fields)
     second = await post_request(client, key, **fields)
-    assert first.status_code == 201 and second.status_code == 200
+    assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
     # Retries racing each other (a client's timeout fired while the first was in flight).
     racing = await asyncio.gather(*(post_request(client, key, **fields) for _ in range(3)))
@@ -277,7 +277,7 @@ async def test_a_retried_post_returns_the_same_request(
     assert await counts(hub) == (1, 1)
     # A different report from the same client is a new request.
     third = await post_request(client, key, **{**fields, "description": "And a sofa"})
-    assert third.status_code == 201
+    assert third.status_code == 200
     assert third.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]
     assert await counts(hub) == (2, 2)
 
@@ -303,7 +303,7 @@ async def test_list_number_and_datetime_attributes(
             "attribute[seen_at]": "2026-05-03T21:00:00+03:00",
         },
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     case = await case_of(client, admin, response.json()[0]["service_request_id"])
     assert case["attributes"] == {
         "faults": ["dark", "leaning"],
@@ -342,7 +342,7 @@ async def test_listed_requests_show_what_was_reported(client: httpx.AsyncClient,
     xml = fields_of(root[0])
     assert xml["service_request_id"] == number and xml["status"] == "open"
     assert xml["service_code"] == "garbage" and xml["description"] == "A heap"
-    assert xml["lat"] == "55.75" and xml["media_url"] is None
+    assert xml["lat"] == "55.75" and "media_url" not in xml
     assert xml["requested_datetime"] == item["requested_datetime"]
 
 
@@ -374,7 +374,7 @@ async def test_only_city_cases_are_shown_and_only_open311_words(
     # A text message may hold names and flat numbers meant for the city alone.
     assert "Ivan" not in response.text
     [sms_item] = (await client.get(f"{BASE}/requests/{sms_number}.json")).json()
-    assert sms_item["service_code"] == "garbage" and sms_item["description"] is None
+    assert sms_item["service_code"] == "garbage" and "description" not in sms_item
     assert_error(await client.get(f"{BASE}/requests/{stairwell_number}.json"), 404, "json")
     assert await listed(client, service_request_id=stairwell_number) == []
 
@@ -411,7 +411,8 @@ async def test_filter_by_status_and_a_closed_requests_notes(
     [item] = (await client.get(f"{BASE}/requests/{closing}.json")).json()
     assert_valid("request.json", item)
     assert item["status"] == "closed" and item["status_notes"] == "Lamp replaced on 3 May"
-    assert item["agency_responsible"] == "Roads and Lighting" and item["expected_datetime"] is None
+    assert item["agency_responsible"] == "Roads and Lighting"
+    assert "expected_datetime" not in item
     at = datetime.fromisoformat
     assert at(item["updated_datetime"]) > at(item["requested_datetime"])
     xml = fields_of(xml_root(await client.get(f"{BASE}/requests/{closing}.xml"))[0])
@@ -484,14 +485,14 @@ async def test_one_request_by_id(client: httpx.AsyncClient, key: str, fmt: str) 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 async def test_a_token_names_its_request(client: httpx.AsyncClient, key: str, fmt: str) -> None:
     response = await post_request(client, key, fmt, service_code="street_light", **INSIDE)
-    assert response.status_code == 201
+    assert response.status_code == 200
     if fmt == "json":
         [item] = response.json()
     else:
         root = xml_root(response)
         assert root.tag == "service_requests" and [r.tag for r in root] == ["request"]
         item = fields_of(root[0])
-        assert item["service_notice"] is None and item["account_id"] is None
+        assert "service_notice" not in item and "account_id" not in item
     found = await client.get(f"{BASE}/tokens/{item['token']}.{fmt}")
     assert found.status_code == 200
     expected = {"service_request_id": item["service_request_id"], "token": item["token"]}
