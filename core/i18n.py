@@ -38,6 +38,16 @@ def gettext(language: str, message: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def pgettext(language: str, context: str, message: str, **values: object) -> str:
+    """Returns ``message`` as meant in ``context``, translated into ``language``.
+
+    The context lets one English word take several translations: Russian status words
+    agree in gender with the noun they describe ("обращение новое", "жалоба новая").
+    """
+    text = str(translations(language).pgettext(context, message))
+    return text.format(**values) if values else text
+
+
 def detect_language(text: str) -> str | None:
     """Returns the language a text's script points to, or None when it says nothing.
 

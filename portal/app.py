@@ -28,6 +28,7 @@ from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
 from core.votes.views import router as votes_router
 from portal import guards
+from portal.apidocs import router as apidocs_router
 from portal.health import router as health_router
 from portal.open311.views import router as open311_router
 from portal.simulator.views import router as simulator_router
@@ -102,6 +103,9 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # /docs and /redoc come from portal.apidocs, with their assets served from here.
+        docs_url=None,
+        redoc_url=None,
     )
     if given_hub is not None:
         app.state.hub = given_hub
@@ -130,6 +134,7 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(apidocs_router)
     app.include_router(open311_router)
     app.include_router(sms_router)
     app.include_router(subscriptions_router)

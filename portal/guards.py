@@ -35,7 +35,8 @@ SECURITY_HEADERS = (
 )
 CONTENT_SECURITY_POLICY = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    b"script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
+    b"script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; "
+    b"frame-ancestors 'none'; "
     b"base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 

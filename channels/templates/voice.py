@@ -2,6 +2,7 @@
 
 from channels.templates.common import opted_in, opted_out, subscribed, unsubscribed
 from core.i18n import gettext
+from core.tickets.wording import status_word
 
 
 def _spoken(number: str) -> str:
@@ -25,7 +26,7 @@ def ticket_status(language: str, *, number: str, status: str, **_values: object)
         language,
         "Request {number} is now: {status}.",
         number=_spoken(number),
-        status=gettext(language, f"status:{status}"),
+        status=status_word(language, status),
     )
 
 

@@ -8,6 +8,7 @@ from channels.templates.common import (
     unsubscribed,
 )
 from core.i18n import gettext
+from core.tickets.wording import status_word
 
 
 def ticket_created(language: str, *, number: str, category: str = "", **_values: object) -> str:
@@ -26,7 +27,7 @@ def ticket_status(language: str, *, number: str, status: str, **_values: object)
         language,
         "Request {number} is now: {status}.",
         number=number,
-        status=gettext(language, f"status:{status}"),
+        status=status_word(language, status),
     )
 
 

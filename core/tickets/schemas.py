@@ -58,6 +58,9 @@ class TicketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    # What people read beside the codes above, in the caller's language.
+    status_name: str = ""
+    back_office_name: str = ""
 
 
 class MessageOut(BaseModel):
@@ -74,12 +77,17 @@ class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     kind: str
+    # "system", "resident", "staff:<id>" or "apikey:<id>": for programs, not people.
     actor: str
     data: dict[str, Any]
     created_at: datetime
+    # Who acted (a name and a role) and what changed, in the caller's language.
+    actor_name: str = ""
+    description: str = ""
 
 
 class TicketDetail(TicketOut):
+    department_name: str | None = None
     messages: list[MessageOut]
     events: list[EventOut]
 

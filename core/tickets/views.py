@@ -17,13 +17,12 @@ from core.intake.backoffices import claim
 from core.intake.intents import read_command
 from core.routing.enums import BackOffice
 from core.runtime import TOPIC_TICKETS
+from core.tickets import presenters
 from core.tickets import service as tickets_service
 from core.tickets.enums import TicketKind, TicketStatus
 from core.tickets.models import Ticket
 from core.tickets.notify import notify_status
 from core.tickets.schemas import (
-    EventOut,
-    MessageOut,
     StatusChange,
     TicketCreate,
     TicketCreated,
@@ -122,12 +121,8 @@ async def create_ticket(
 async def get_ticket(number: str, db_session: SessionDep, principal: StaffDep) -> TicketDetail:
     """Returns a ticket with its thread and events, by public number."""
     ticket = await _ticket_in_scope(db_session, number, principal)
-    messages = await tickets_service.thread(db_session=db_session, ticket_id=ticket.id)
-    events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
-    return TicketDetail(
-        **TicketOut.model_validate(ticket).model_dump(),
-        messages=[MessageOut.model_validate(m) for m in messages],
-        events=[EventOut.model_validate(e) for e in events],
+    return await presenters.ticket_detail(
+        db_session=db_session, ticket=ticket, language=principal.language
     )
 
 
@@ -169,7 +164,10 @@ async def list_tickets(
         db_session=db_session, scope=principal.scope, filters=filters, limit=limit, offset=offset
     )
     return TicketPage(
-        items=[TicketOut.model_validate(t) for t in items], total=total, limit=limit, offset=offset
+        items=[presenters.ticket_out(t, principal.language) for t in items],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -211,4 +209,4 @@ async def change_ticket_status(
     if notice is not None:
         await hub.enqueue_deliveries([notice.id])
     await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "status"})
-    return TicketOut.model_validate(ticket)
+    return presenters.ticket_out(ticket, principal.language)

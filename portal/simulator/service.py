@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +24,8 @@ class Line:
     text: str
     status: str
     ticket_number: str | None
+    # Keys pressed on the phone: shown as "Pressed 2" in the page's language.
+    keys: str | None = None
 
 
 async def conversation(
@@ -68,9 +72,10 @@ async def conversation(
             r.recorded_at,
             "in",
             r.channel,
-            r.text or r.payload.get("menu_choice") or "",
+            r.text,
             r.status,
             format_public_number(t) if t else None,
+            None if r.text else (r.payload or {}).get("menu_choice"),
         )
         for r, t in inbound
     ] + [
@@ -111,3 +116,20 @@ async def ticket_if_mine(
         .limit(1)
     )
     return ticket if mine else None
+
+
+def ticket_key(*, secret: str, ticket_id: int) -> str:
+    """Returns the key that opens a ticket's page for whoever holds the link.
+
+    A signature of the ticket id: unguessable without the hub's secret, and it carries
+    nothing about the resident (not their phone, not their chat id), so the link can be
+    opened in another browser or passed on.
+    """
+    message = f"simulator-ticket:{ticket_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def key_opens(*, secret: str, ticket_id: int, key: str) -> bool:
+    """Returns whether ``key`` is the one ``ticket_key`` gives for this ticket."""
+    expected = ticket_key(secret=secret, ticket_id=ticket_id)
+    return hmac.compare_digest(expected.encode(), key.encode())

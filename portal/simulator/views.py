@@ -16,9 +16,10 @@ from core.i18n import pick_name
 from core.intake import service as intake_service
 from core.residents.service import InvalidAddress, normalise_address
 from core.routing.models import Category
+from core.tickets import presenters
 from core.tickets import service as tickets_service
 from core.tickets.numbers import parse_public_number
-from portal.deps import HubDep, SessionDep, check_csrf, csrf_token
+from portal.deps import HubDep, SessionDep, check_csrf, csrf_token, get_hub
 from portal.i18n import TEMPLATES, page_language, translator
 from portal.simulator import service as simulator_service
 
@@ -36,6 +37,17 @@ def _identities(request: Request) -> list[tuple[str, str, str]]:
 def _remember(request: Request, identity: tuple[str, str, str]) -> None:
     known = [list(i) for i in _identities(request) if tuple(i) != identity]
     request.session["sim"] = ([list(identity)] + known)[:MAX_IDENTITIES]
+
+
+def _secret(request: Request) -> str:
+    return get_hub(request).settings.secret_key.get_secret_value()
+
+
+def _ticket_link(secret: str, number: str) -> str:
+    ticket_id = parse_public_number(number)
+    assert ticket_id is not None  # numbers here come from our own rows
+    key = simulator_service.ticket_key(secret=secret, ticket_id=ticket_id)
+    return f"/simulator/tickets/{number}/{key}"
 
 
 def _web_address(request: Request) -> str:
@@ -63,6 +75,12 @@ async def _page(
     lines = await simulator_service.conversation(
         db_session=db_session, identities=_identities(request)
     )
+    secret = _secret(request)
+    links = {
+        line.ticket_number: _ticket_link(secret, line.ticket_number)
+        for line in lines
+        if line.ticket_number
+    }
     return TEMPLATES.TemplateResponse(
         request,
         "simulator/index.html",
@@ -73,6 +91,7 @@ async def _page(
             "channels": CHANNELS,
             "menu": [(c.menu_key, pick_name(c.names, language)) for c in menu],
             "lines": lines,
+            "links": links,
             "error": error,
             "form": form or request.session.get("sim_form") or {"channel": "sms"},
             "message_id": uuid.uuid4().hex,
@@ -183,6 +202,7 @@ async def simulator_conversation(request: Request, db_session: SessionDep) -> JS
                 "channel": line.channel,
                 "text": line.text,
                 "status": line.status,
+                "keys": line.keys,
                 "ticket": line.ticket_number,
             }
             for line in lines
@@ -190,9 +210,9 @@ async def simulator_conversation(request: Request, db_session: SessionDep) -> JS
     )
 
 
-@router.get("/tickets/{number}", response_class=HTMLResponse)
-async def simulator_ticket(number: str, request: Request, db_session: SessionDep) -> HTMLResponse:
-    """Shows a ticket this browser raised: its thread and its events."""
+@router.get("/tickets/{number}")
+async def simulator_my_ticket(number: str, request: Request, db_session: SessionDep) -> Response:
+    """Sends this browser from a ticket it raised to the ticket's shareable link."""
     ticket_id = parse_public_number(number)
     ticket = (
         None
@@ -203,8 +223,30 @@ async def simulator_ticket(number: str, request: Request, db_session: SessionDep
     )
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket from this simulator")
+    link = _ticket_link(_secret(request), ticket.public_number)
+    if request.url.query:
+        link += "?" + request.url.query  # keep ?lang=
+    return RedirectResponse(link, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/tickets/{number}/{key}", response_class=HTMLResponse)
+async def simulator_ticket(
+    number: str, key: str, request: Request, db_session: SessionDep
+) -> HTMLResponse:
+    """Shows a ticket to whoever holds its link: its thread and its history in words."""
+    ticket_id = parse_public_number(number)
+    ticket = None
+    if ticket_id is not None and simulator_service.key_opens(
+        secret=_secret(request), ticket_id=ticket_id, key=key[:64]
+    ):
+        ticket = await tickets_service.get(db_session=db_session, ticket_id=ticket_id)
+    if ticket is None:
+        # A wrong key and an unknown number look alike: the number alone tells nothing.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket, or the link is wrong")
     language = page_language(request)
     category = await db_session.get(Category, ticket.category_id) if ticket.category_id else None
+    events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
+    names = await presenters.names_for(db_session=db_session, ticket=ticket, events=events)
     return TEMPLATES.TemplateResponse(
         request,
         "simulator/ticket.html",
@@ -212,8 +254,13 @@ async def simulator_ticket(number: str, request: Request, db_session: SessionDep
             "_": translator(language),
             "lang": language,
             "ticket": ticket,
+            "status": presenters.status_word(language, ticket.status),
+            "back_office": presenters.back_office_name(language, ticket.back_office),
+            "department": presenters.department_name(ticket, names, language),
             "category": pick_name(category.names, language) if category else "",
             "messages": await tickets_service.thread(db_session=db_session, ticket_id=ticket.id),
-            "events": await tickets_service.events(db_session=db_session, ticket_id=ticket.id),
+            "history": presenters.history_rows(
+                ticket, events, names, language=language, public=True
+            ),
         },
     )

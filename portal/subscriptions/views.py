@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import phonenumbers
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from limits import RateLimitItemPerHour
@@ -31,6 +32,27 @@ TOPICS = (Topic.OUTAGES, Topic.TICKET_STATUS, Topic.VOTES, Topic.BILLING)
 DEFAULT_ON = frozenset({Topic.OUTAGES, Topic.TICKET_STATUS})
 
 
+def masked_phone(e164: str) -> str:
+    """Returns a phone as people write it, with all but the first group and the last two
+    digits hidden: "+7 900 ***-**-01"."""
+    try:
+        number = phonenumbers.parse(e164)
+        shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        keep_head = len(str(number.country_code)) + 3
+    except phonenumbers.NumberParseException:
+        shown, keep_head = e164, 4
+    total = sum(ch.isdigit() for ch in shown)
+    seen = 0
+    out = []
+    for ch in shown:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen <= keep_head or seen > total - 2 else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 async def _page(
     request: Request,
     hub: HubDep,
@@ -41,6 +63,8 @@ async def _page(
 ) -> HTMLResponse:
     language = page_language(request)
     phone = request.session.get("verified_phone")
+    if request.session.pop("subscriptions_saved", False) and notice is None:
+        notice = translator(language)("Saved.")
     chosen: dict[str, bool] = {}
     if phone:
         async with hub.session_factory() as session:
@@ -63,6 +87,7 @@ async def _page(
             if phone
             else ("code" if "verification" in request.session else "phone"),
             "phone_tail": phone[-4:] if phone else "",
+            "code_sent_to": request.session.get("verification_to", ""),
             "topics": [(t.value, chosen.get(t, t in DEFAULT_ON)) for t in TOPICS],
             "error": error,
             "notice": notice,
@@ -124,6 +149,9 @@ async def send_code(
         )
     await hub.enqueue_deliveries([row.id])
     request.session["verification"] = started.id
+    # Only the masked number is kept in the (signed, readable) cookie, to say where the
+    # code went: enough to spot a typo, not enough to read someone's number off a screen.
+    request.session["verification_to"] = masked_phone(e164)
     return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -147,6 +175,7 @@ async def check_code(
     if phone is None:
         return await _page(request, hub, code=422, error=_("The code is wrong or has expired."))
     request.session.pop("verification", None)
+    request.session.pop("verification_to", None)
     request.session["verified_phone"] = phone
     return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
 
@@ -181,8 +210,15 @@ async def save_topics(request: Request, hub: HubDep) -> Response:
                     topic=topic,
                     active=topic in wanted,
                 )
-    _ = translator(language)
-    return await _page(request, hub, notice=_("Saved."))
+    # Redirect after POST: the page that shows the saved topics can be reloaded.
+    request.session["subscriptions_saved"] = True
+    return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/topics")
+async def topics_page() -> RedirectResponse:
+    """Sends a reloaded or bookmarked form address to the page that shows the topics."""
+    return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/sign-out")
@@ -191,4 +227,5 @@ async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Respo
     check_csrf(request, csrf)
     request.session.pop("verified_phone", None)
     request.session.pop("verification", None)
+    request.session.pop("verification_to", None)
     return RedirectResponse("/subscriptions", status_code=status.HTTP_303_SEE_OTHER)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from core.runtime import Hub
 from core.tickets.models import Ticket
+from core.tickets.numbers import format_public_number, parse_public_number
 from tests.conftest import eventually
 
 
@@ -59,7 +60,7 @@ async def test_an_sms_becomes_a_ticket_with_a_delivered_reply(
     assert reply["text"].startswith(f"Обращение {incoming['ticket']} принято")
 
     ticket_page = await client.get(
-        f"/simulator/tickets/{incoming['ticket']}", params={"lang": "ru"}
+        f"/simulator/tickets/{incoming['ticket']}", params={"lang": "ru"}, follow_redirects=True
     )
     assert ticket_page.status_code == 200
     assert "Мусор" in ticket_page.text and "Обращение зарегистрировано" in ticket_page.text
@@ -147,7 +148,10 @@ async def test_another_browser_cannot_open_my_ticket(client: httpx.AsyncClient, 
         text="Pothole",
     )
     number = (await client.get("/simulator/conversation")).json()[0]["ticket"]
-    assert (await client.get(f"/simulator/tickets/{number}")).status_code == 200
+    mine = await client.get(f"/simulator/tickets/{number}")
+    assert mine.status_code == 303 and mine.headers["location"].startswith(
+        f"/simulator/tickets/{number}/"
+    )
     stranger = httpx.AsyncClient(transport=client._transport, base_url="https://hub.test")
     async with stranger:
         assert (await stranger.get(f"/simulator/tickets/{number}")).status_code == 404
@@ -184,3 +188,94 @@ async def test_oversized_or_expired_forms_get_the_page_back_with_a_reason(
     assert expired.status_code == 422 and "Форма устарела" in expired.text
     async with hub.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def ticket_links(html: str) -> list[str]:
+    return re.findall(r'href="(/simulator/tickets/[^"]+)"', html)
+
+
+async def test_a_ticket_link_works_for_whoever_holds_it(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    _, csrf, message_id = await page(client)
+    await send(
+        client, csrf=csrf, message_id=message_id, channel="sms", address="+79005550101", text="Hole"
+    )
+    number = (await client.get("/simulator/conversation")).json()[0]["ticket"]
+    link = ticket_links((await client.get("/simulator")).text)[0]
+    assert number in link and "79005550101" not in link and "5550101" not in link
+    stranger = httpx.AsyncClient(transport=client._transport, base_url="https://hub.test")
+    async with stranger:
+        shown = await stranger.get(link, params={"lang": "ru"})
+        assert shown.status_code == 200 and f"Обращение {number}" in shown.text
+        assert "79005550101" not in shown.text
+        # The number alone, or with a made-up key, opens nothing: the key is unguessable.
+        assert (await stranger.get(f"/simulator/tickets/{number}")).status_code == 404
+        forged = link[:-4] + ("0000" if not link.endswith("0000") else "1111")
+        assert (await stranger.get(forged)).status_code == 404
+        other = format_public_number(parse_public_number(number) + 1)  # type: ignore[operator]
+        assert (await stranger.get(link.replace(number, other))).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("lang", "pressed"), [("en", "Pressed 2"), ("ru", "Нажато: 2"), ("zh", "按键：2")]
+)
+async def test_a_key_press_shows_what_was_pressed(
+    client: httpx.AsyncClient, lang: str, pressed: str
+) -> None:
+    _, csrf, message_id = await page(client, lang)
+    await send(
+        client, csrf=csrf, message_id=message_id, channel="voice", address="+79005550303", keys="2"
+    )
+    html, _, _ = await page(client, lang)
+    assert re.search(rf'<span class="text">\s*{pressed}\s*</span>', html), html
+
+
+WORDS = {
+    "en": [
+        "City maintenance dispatch",
+        "Status: new → assigned",
+        "Handed to Sanitation",
+        "Dispatcher",
+        "Resident",
+    ],
+    "ru": [
+        "Городская диспетчерская служба",
+        "Статус: новое → передано исполнителю",
+        "Передано исполнителю: Санитарная очистка",
+        "Диспетчер",
+        "Заявитель",
+    ],
+    "zh": ["城市管理派遣中心", "状态：新建 → 已分派", "已派往环卫处", "派遣员", "市民"],
+}
+
+
+async def test_the_ticket_page_names_offices_people_and_what_changed(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    login = await client.post(
+        "/api/v1/session", json={"username": "dispatcher", "password": "dispatcher-demo"}
+    )
+    staff = {"X-CSRF-Token": login.json()["csrf_token"]}
+    _, csrf, message_id = await page(client)
+    await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+79005550101",
+        text="Мусор у контейнеров у Центрального рынка",
+    )
+    number = (await client.get("/simulator/conversation")).json()[0]["ticket"]
+    registered = await client.post(
+        f"/api/v1/dispatch/cases/{number}/actions", json={"action": "register"}, headers=staff
+    )
+    assert registered.status_code == 200, registered.text
+    link = ticket_links((await client.get("/simulator")).text)[0]
+    for lang, words in WORDS.items():
+        html = (await client.get(link, params={"lang": lang})).text
+        for word in words:
+            assert word in html, (lang, word)
+        # No codes or ids: not the back office's, not a staff member's, not an event's.
+        assert "staff:" not in html and ">dispatch<" not in html and "event:" not in html
+        assert "dispatcher (" not in html  # the public sees a role, not the person

@@ -3,6 +3,7 @@
 import re
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from core.notices.models import Subscription
@@ -48,7 +49,8 @@ async def test_prove_the_phone_then_choose_topics(client: httpx.AsyncClient, hub
     saved = await client.post(
         "/subscriptions/topics", data={"topic": ["outages", "votes"], "csrf": token}
     )
-    assert saved.status_code == 200 and "Сохранено" in saved.text
+    assert saved.status_code == 303
+    assert "Сохранено" in (await client.get("/subscriptions")).text
     async with hub.session_factory() as session:
         contact = await session.scalar(select(Contact).where(Contact.value == PHONE))
         assert contact is not None and contact.verified
@@ -111,3 +113,47 @@ async def test_one_client_cannot_send_codes_to_many_phones(
         for i in range(11)
     ]
     assert answers[:10] == [303] * 10 and answers[10] == 429
+
+
+@pytest.mark.parametrize(
+    ("lang", "hint"),
+    [
+        ("en", "We sent a code by SMS to +7 900 ***-**-01."),
+        ("ru", "Мы отправили код в SMS на номер +7 900 ***-**-01."),
+        ("zh", "验证码已通过短信发送至 +7 900 ***-**-01。"),
+    ],
+)
+async def test_the_code_form_says_where_the_code_went(
+    client: httpx.AsyncClient, lang: str, hint: str
+) -> None:
+    token = await csrf(client, lang)
+    await client.post("/subscriptions/phone", data={"phone": "8 900 100-00-01", "csrf": token})
+    page = await client.get("/subscriptions")
+    assert hint in page.text
+    # Enough to recognise one's own number, not enough to read someone else's.
+    assert "100-00" not in page.text and "9001000001" not in page.text
+
+
+async def test_saving_topics_leads_to_a_page_that_can_be_reloaded(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    token = await csrf(client, "ru")
+    await client.post("/subscriptions/phone", data={"phone": PHONE, "csrf": token})
+    code = re.search(r"\d{6}", await last_sms(hub))
+    assert code
+    await client.post("/subscriptions/code", data={"code": code.group(), "csrf": token})
+
+    saved = await client.post("/subscriptions/topics", data={"topic": ["votes"], "csrf": token})
+    # Redirect after POST: reloading the page shows it again instead of resending the form.
+    assert saved.status_code == 303 and saved.headers["location"] == "/subscriptions"
+    shown = await client.get("/subscriptions")
+    assert "Сохранено" in shown.text
+    checked = re.findall(r'value="(\w+)" checked', shown.text)
+    assert checked == ["votes"]
+    again = await client.get("/subscriptions")
+    assert "Сохранено" not in again.text and re.findall(r'value="(\w+)" checked', again.text) == [
+        "votes"
+    ]
+    # The address the form posted to, reloaded or bookmarked, leads to the page too.
+    stale = await client.get("/subscriptions/topics")
+    assert stale.status_code == 303 and stale.headers["location"] == "/subscriptions"

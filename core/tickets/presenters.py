@@ -1,0 +1,118 @@
+"""Turning tickets into what people read: readable names beside the codes, the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.models import ApiKey, StaffUser
+from core.i18n import pick_name
+from core.routing.models import Department
+from core.tickets import service as tickets_service
+from core.tickets.models import Ticket, TicketEvent
+from core.tickets.schemas import EventOut, MessageOut, TicketDetail, TicketOut
+from core.tickets.wording import (
+    Names,
+    actor_ids,
+    actor_name,
+    back_office_name,
+    describe_event,
+    status_word,
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    what: str
+    who: str
+
+
+async def _rows(db_session: AsyncSession, model: Any, ids: set[int], *columns: Any) -> list[Any]:
+    if not ids:
+        return []
+    return list(
+        (await db_session.execute(select(model.id, *columns).where(model.id.in_(ids)))).all()
+    )
+
+
+async def names_for(
+    *, db_session: AsyncSession, ticket: Ticket, events: list[TicketEvent]
+) -> Names:
+    """Returns the people, keys and departments a ticket's events name, one query each."""
+    staff_ids: set[int] = set()
+    key_ids: set[int] = set()
+    department_ids = {ticket.department_id} if ticket.department_id else set()
+    for event in events:
+        kind, number = actor_ids(event.actor)
+        if number is not None:
+            (staff_ids if kind == "staff" else key_ids).add(number)
+        department = (event.data or {}).get("department_id")
+        if isinstance(department, int):
+            department_ids.add(department)
+    staff = await _rows(db_session, StaffUser, staff_ids, StaffUser.display_name, StaffUser.role)
+    keys = await _rows(db_session, ApiKey, key_ids, ApiKey.name)
+    departments = await _rows(db_session, Department, department_ids, Department.names)
+    return Names(
+        staff={row[0]: (row[1], str(row[2])) for row in staff},
+        api_keys={row[0]: row[1] for row in keys},
+        departments={row[0]: row[1] for row in departments},
+    )
+
+
+def history_rows(
+    ticket: Ticket, events: list[TicketEvent], names: Names, *, language: str, public: bool
+) -> list[HistoryRow]:
+    """Returns a ticket's events as sentences: what changed and who did it."""
+    return [
+        HistoryRow(
+            at=event.created_at,
+            what=describe_event(
+                language, event.kind, event.data or {}, back_office=ticket.back_office, names=names
+            ),
+            who=actor_name(language, event.actor, names, public=public),
+        )
+        for event in events
+    ]
+
+
+def department_name(ticket: Ticket, names: Names, language: str) -> str | None:
+    """Returns the name of the department handling a ticket, if any."""
+    found = names.departments.get(ticket.department_id) if ticket.department_id else None
+    return pick_name(dict(found), language) if found else None
+
+
+def ticket_out(ticket: Ticket, language: str) -> TicketOut:
+    """Returns a ticket for the API: its codes, and beside them the names people read."""
+    out = TicketOut.model_validate(ticket)
+    out.status_name = status_word(language, ticket.status)
+    out.back_office_name = back_office_name(language, ticket.back_office)
+    return out
+
+
+async def ticket_detail(*, db_session: AsyncSession, ticket: Ticket, language: str) -> TicketDetail:
+    """Returns a ticket with its thread and its events, each described in words."""
+    messages = await tickets_service.thread(db_session=db_session, ticket_id=ticket.id)
+    events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
+    names = await names_for(db_session=db_session, ticket=ticket, events=events)
+    rows = history_rows(ticket, events, names, language=language, public=False)
+    return TicketDetail(
+        **ticket_out(ticket, language).model_dump(),
+        department_name=department_name(ticket, names, language),
+        messages=[MessageOut.model_validate(m) for m in messages],
+        events=[
+            EventOut(
+                kind=e.kind,
+                actor=e.actor,
+                data=e.data,
+                created_at=e.created_at,
+                actor_name=row.who,
+                description=row.what,
+            )
+            for e, row in zip(events, rows, strict=True)
+        ],
+    )
