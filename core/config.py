@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # An answered complaint the resident neither confirms nor disputes counts as confirmed.
     complaints_confirm_days: int = Field(default=7, ge=1, le=60)
     complaints_rectification_days: int = Field(default=10, ge=1, le=365)
+    # The public ranking is kept this long per process; a change made in the same process
+    # shows at once, one made elsewhere within this time.
+    complaints_ranking_cache_seconds: float = Field(default=10.0, ge=0, le=3600)
     # Calendar days a company has to appeal a pre-deduction notice.
     complaints_appeal_days: int = Field(default=10, ge=1, le=90)
     # The integrity score counts confirmed events of this many past days.

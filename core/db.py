@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from core.config import Settings, normalise_database_url
@@ -105,7 +105,10 @@ def _sqlite_begin(connection: Any) -> None:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Returns the session factory every request and job uses."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # A Session subclass of its own, so a hub listens to its own sessions' events (the
+    # ranking cache) and not to those of every hub in the process (tests open many).
+    session_class = type("HubSession", (Session,), {})
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
 
 
 @asynccontextmanager

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
 from core.db import utcnow
+from core.dispatch import places
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
 from core.routing.enums import BackOffice
@@ -230,6 +231,7 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
         )
     db_session.add_all(buildings)
     await db_session.flush()
+    await places.index_buildings(db_session=db_session, building_ids=[b.id for b in buildings])
     flats: list[tuple[Premises, Resident]] = []
     for index, building in enumerate(buildings):
         for flat in range(1, 7):

@@ -43,6 +43,7 @@ from core.dispatch.models import (
     Extension,
     GazetteerEntry,
     IndicatorWeight,
+    PlaceName,
     Responsibility,
     TimeLimit,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "Extension",
     "GazetteerEntry",
     "IndicatorWeight",
+    "PlaceName",
     "Responsibility",
     "TimeLimit",
     "AccountContact",

@@ -16,6 +16,7 @@ from saq.queue.redis import RedisQueue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from channels.registry import SenderRegistry, build_registry
+from core.complaints.ranking import RankingCache, ranking_cache_seconds
 from core.config import Settings
 from core.db import create_engine, create_session_factory
 from core.jobs.memory_queue import MemoryQueue
@@ -42,6 +43,8 @@ class Hub:
     broker: Broker
     senders: SenderRegistry
     routing: RoutingCache
+    # The public complaints ranking (core.complaints.ranking).
+    ranking: RankingCache
     # Request-rate limits shared by every process (Redis) or kept in this one (embedded).
     limiter: MovingWindowRateLimiter
     redis: Redis | None = None
@@ -134,6 +137,9 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
         broker = InProcessBroker()
     await queue.connect()
     await bulk_queue.connect()
+    ranking = RankingCache(ranking_cache_seconds(settings))
+    # The Session class core.db made for this factory alone.
+    ranking.watch(session_factory.kw["sync_session_class"])
     return Hub(
         media=storage_from_settings(settings),
         settings=settings,
@@ -144,6 +150,7 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
         broker=broker,
         senders=senders or build_registry(settings),
         routing=RoutingCache(session_factory, settings.routing_cache_seconds),
+        ranking=ranking,
         limiter=MovingWindowRateLimiter(rate_storage(settings.redis_url)),
         redis=redis,
     )

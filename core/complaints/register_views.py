@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role
 from core.auth.service import Principal
@@ -52,6 +53,7 @@ from core.complaints.views import REFUSALS, context, refuse
 from core.db import utcnow
 from core.dispatch.schemas import ImportOut
 from core.imports import ImportOptions, ImportRejected, import_text
+from core.runtime import Hub
 from portal.deps import DbId, HubDep, SessionDep, require_city_admin, require_roles
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -121,16 +123,15 @@ async def list_estates(
             (ServiceContract.ends_on.is_(None)) | (ServiceContract.ends_on >= today),
         )
     estates = list(await db_session.scalars(query.limit(limit).offset(offset)))
-    contracts = {
-        estate.id: await contract_on(db_session=db_session, estate_id=estate.id, on=today)
-        for estate in estates
-    }
+    contracts = await complaints_service.contracts_on(
+        db_session=db_session, estate_ids=[estate.id for estate in estates], on=today
+    )
     companies = await codes(
         db_session, PropertyCompany, {c.company_id for c in contracts.values() if c}
     )
     out = []
     for estate in estates:
-        contract = contracts[estate.id]
+        contract = contracts.get(estate.id)
         out.append(
             EstateOut(
                 code=estate.code,
@@ -397,12 +398,19 @@ async def company_score(
     return score_detail(0, score, lang)
 
 
+async def _ranking(hub: Hub, db_session: AsyncSession) -> list[integrity.Score]:
+    async def load() -> list[integrity.Score]:
+        return await integrity.scores(db_session=db_session, settings=hub.settings, now=utcnow())
+
+    return await hub.ranking.get(load)
+
+
 @router.get("/ranking", response_model=list[ScoreOut])
 async def public_ranking(
     hub: HubDep, db_session: SessionDep, lang: Literal["en", "ru", "zh"] = "en"
 ) -> list[ScoreOut]:
     """The public ranking of active companies by integrity score (no login needed)."""
-    ranking = await integrity.scores(db_session=db_session, settings=hub.settings, now=utcnow())
+    ranking = await _ranking(hub, db_session)
     return [score_out(rank, score, lang) for rank, score in enumerate(ranking, start=1)]
 
 
@@ -411,7 +419,7 @@ async def public_ranking_csv(
     hub: HubDep, db_session: SessionDep, lang: Literal["en", "ru", "zh"] = "en"
 ) -> PlainTextResponse:
     """The public ranking as CSV."""
-    ranking = await integrity.scores(db_session=db_session, settings=hub.settings, now=utcnow())
+    ranking = await _ranking(hub, db_session)
     return PlainTextResponse(
         reports.ranking_csv(ranking, lang),
         media_type="text/csv; charset=utf-8",

@@ -3,6 +3,7 @@ complaints a caller may see, and the deadlines they run against."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -204,6 +205,22 @@ async def contract_on(
         .order_by(ServiceContract.starts_on.desc())
         .limit(1)
     )
+
+
+async def contracts_on(
+    *, db_session: AsyncSession, estate_ids: Sequence[int], on: date
+) -> dict[int, ServiceContract]:
+    """Returns the contract serving each of these estates on ``on`` (one query)."""
+    if not estate_ids:
+        return {}
+    found: dict[int, ServiceContract] = {}
+    for contract in await db_session.scalars(
+        select(ServiceContract)
+        .where(ServiceContract.estate_id.in_(estate_ids), _current(on))
+        .order_by(ServiceContract.estate_id, ServiceContract.starts_on.desc())
+    ):
+        found.setdefault(contract.estate_id, contract)
+    return found
 
 
 async def managed_area(*, db_session: AsyncSession, company_id: int, on: date) -> Decimal:

@@ -37,15 +37,15 @@ enforcement,road_occupation,,,
 enforcement,illegal_building,,,
 """
 
-GAZETTEER = """code,kind,name_en,name_ru,name_zh,aliases,lat,lon
-lenin_st,street,Lenin Street,ул. Ленина,列宁街,улица Ленина|Ленина,55.75,37.6
-garden_st,street,Garden Street,Садовая ул.,花园街,Садовая улица|Садовая,55.75,37.606
-embankment_rd,street,River Embankment,Речная наб.,河滨路,Речная набережная,55.75,37.612
-mira_ave,street,Mira Avenue,пр. Мира,和平大道,проспект Мира,55.75,37.618
-market,landmark,Central Market,Центральный рынок,中央市场,рынок|market,55.754,37.606
-station,landmark,Railway Station,Вокзал,火车站,ж/д вокзал|вокзала,55.758,37.612
-pier,landmark,River Pier,Речной причал,码头,причал,55.762,37.618
-birch_grove,community,Birch Grove,Берёзовая роща,白桦林社区,,55.75,37.6
+GAZETTEER = """code,kind,name_en,name_ru,name_zh,aliases_en,aliases_ru,aliases_zh,lat,lon
+lenin_st,street,Lenin Street,ул. Ленина,列宁街,Lenin St,улица Ленина|Ленина,列宁路,55.75,37.6
+garden_st,street,Garden Street,Садовая ул.,花园街,Garden St,Садовая улица|Садовая,,55.75,37.606
+embankment_rd,street,River Embankment,Речная наб.,河滨路,embankment,Речная набережная,,55.75,37.612
+mira_ave,street,Mira Avenue,пр. Мира,和平大道,Mira Ave,проспект Мира,,55.75,37.618
+market,landmark,Central Market,Центральный рынок,中央市场,market,рынок,市场|菜市场,55.754,37.606
+station,landmark,Railway Station,Вокзал,火车站,station,ж/д вокзал,车站,55.758,37.612
+pier,landmark,River Pier,Речной причал,码头,pier,причал,渡口,55.762,37.618
+birch_grove,community,Birch Grove,Берёзовая роща,白桦林社区,,,,55.75,37.6
 """
 
 

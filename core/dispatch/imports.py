@@ -18,7 +18,7 @@ from shapely.geometry import Polygon, shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.dispatch import grid
+from core.dispatch import grid, places
 from core.dispatch.enums import Family, GazetteerKind, Urgency
 from core.dispatch.evaluation import DEFAULT_WEIGHTS
 from core.dispatch.models import (
@@ -28,6 +28,7 @@ from core.dispatch.models import (
     Responsibility,
     TimeLimit,
 )
+from core.i18n import LANGUAGES
 from core.imports import ImportOptions, ImportReport, RowImporter, names_of, upsert
 from core.routing.enums import BackOffice
 from core.routing.models import Category, Department, RoutingRule
@@ -281,21 +282,34 @@ async def _gazetteer_row(
         kind = GazetteerKind(_cell(row, "kind"))
     except ValueError:
         raise ValueError("kind must be street, community or landmark") from None
+    code = _cell(row, "code", limit=64)
     await upsert(
         db_session,
         report,
         GazetteerEntry,
-        {"code": _cell(row, "code", limit=64)},
+        {"code": code},
         {
             "kind": kind,
             "names": names_of(row),
-            "aliases": [
-                a.strip()[:200] for a in (row.get("aliases") or "").split("|") if a.strip()
-            ],
+            "aliases": _aliases(row),
             "latitude": _float(row, "lat", -90, 90),
             "longitude": _float(row, "lon", -180, 180),
         },
     )
+    entry_id = await db_session.scalar(select(GazetteerEntry.id).where(GazetteerEntry.code == code))
+    if entry_id is not None:
+        await places.index_gazetteer(db_session=db_session, entry_ids=[entry_id])
+
+
+def _aliases(row: dict[str, str]) -> dict[str, list[str]]:
+    """Returns a row's aliases per language: ``aliases_<lang>`` columns, and ``aliases`` for
+    those of no particular language; each a list separated by "|"."""
+    found = {}
+    for language, column in (("*", "aliases"), *((lang, f"aliases_{lang}") for lang in LANGUAGES)):
+        said = [a.strip()[:200] for a in (row.get(column) or "").split("|") if a.strip()]
+        if said:
+            found[language] = said
+    return found
 
 
 async def _grid_row(

@@ -92,9 +92,34 @@ class GazetteerEntry(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[GazetteerKind] = mapped_column(String(16))
     names: Mapped[Names] = mapped_column(JSON)
-    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Other ways people name it, per language ({"en": ["station"], "zh": ["车站"]}); the key
+    # "*" holds aliases of no particular language (the import's plain ``aliases`` column).
+    aliases: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+
+
+class PlaceName(Base):
+    """One name of a building or a gazetteer entry, filed under its geocoding key.
+
+    The geocoder turns a message into the keys its words could match and reads only the
+    names filed under them (core.dispatch.geocode.name_key), instead of every building.
+    Rows are written by core.dispatch.places whenever an address or a gazetteer row changes.
+    """
+
+    __tablename__ = "place_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="CASCADE"), index=True
+    )
+    gazetteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gazetteer.id", ondelete="CASCADE"), index=True
+    )
+    # The name's language; None for an alias of no particular language.
+    language: Mapped[str | None] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class Case(Base):

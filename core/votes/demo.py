@@ -1,6 +1,7 @@
 """Owners' votes in the demo city: the owner register of Riverside Gardens (b001–b005), with
 a couple owning a flat half each and the developer's two unsold units, the estate
-committee's login, and a draft ballot the committee can publish."""
+committee's login, a draft ballot the committee can publish, and a ballot of b004's owners
+open on the day the demo is loaded, so a newcomer can vote by SMS at once."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
 from core.territory.models import Building, Premises, PremisesOwner
 from core.tickets.service import Scope
-from core.votes.ballots import create_ballot
+from core.votes.ballots import create_ballot, open_ballot, publish_ballot
 from core.votes.schemas import BallotIn
 
 COLUMNS = (
@@ -39,6 +40,7 @@ COLUMNS = (
 SPOUSE_PHONE = "+79002000002"
 DEVELOPER_PHONE = "+79005550990"
 TIMEZONE = "Europe/Moscow"
+OPEN_BUILDING = "b004"
 
 
 async def _register_csv(db_session: AsyncSession) -> str:
@@ -123,6 +125,12 @@ async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None
             scope_id=committee_id,
             language="ru",
         )
+    committee = Principal("committee", Role.COMMITTEE, Scope(ScopeKind.COMMITTEE, committee_id))
+    await _draft_ballot(db_session, committee)
+    await _open_ballot(db_session, committee)
+
+
+async def _draft_ballot(db_session: AsyncSession, committee: Principal) -> None:
     now = utcnow()
     # Round local hours: told tomorrow at 9, voting from 9 in twelve days for two weeks.
     today = now.astimezone(ZoneInfo(TIMEZONE)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -130,7 +138,7 @@ async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None
     closes_at = opens_at + timedelta(days=14, hours=11)
     await create_ballot(
         db_session=db_session,
-        principal=Principal("committee", Role.COMMITTEE, Scope(ScopeKind.COMMITTEE, committee_id)),
+        principal=committee,
         data=BallotIn.model_validate(
             {
                 "scope": "estate",
@@ -169,3 +177,56 @@ async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None
         max_parts=6,
         timezone=TIMEZONE,
     )
+
+
+async def _open_ballot(db_session: AsyncSession, committee: Principal) -> None:
+    """A building's ballot that opened an hour ago and runs for two weeks.
+
+    It is written and published as the committee would, with the notice the rules require
+    (ten days), then its dates are moved back as if those days had gone by, and it is opened
+    by the lifecycle step: its electorate frozen, its SMS ballot queued to every owner.
+    The notice itself is recorded as given, not sent now: it announced a vote that has begun.
+    """
+    now = utcnow()
+    days = timedelta(days=10)
+    ballot = await create_ballot(
+        db_session=db_session,
+        principal=committee,
+        data=BallotIn.model_validate(
+            {
+                "scope": "building",
+                "building": OPEN_BUILDING,
+                "titles": {
+                    "en": "Entrance door intercom",
+                    "ru": "Домофон в подъезде",
+                    "zh": "单元门对讲机",
+                },
+                "language": "ru",
+                "rule_set": "ru-housing-code",
+                "notice_at": now.isoformat(),
+                "opens_at": (now + days).isoformat(),
+                "closes_at": (now + days + timedelta(days=14)).isoformat(),
+                "questions": [
+                    {
+                        "matter": "default",
+                        "texts": {
+                            "en": "Install an intercom on the entrance door?",
+                            "ru": "Установить домофон на входную дверь?",
+                            "zh": "在单元门安装对讲机？",
+                        },
+                    }
+                ],
+            }
+        ),
+        now=now,
+        max_parts=6,
+        timezone=TIMEZONE,
+    )
+    await publish_ballot(db_session=db_session, principal=committee, ballot=ballot, now=now)
+    opened = now - timedelta(hours=1)
+    ballot.notice_at, ballot.announced_at = opened - days, opened - days
+    ballot.opens_at, ballot.closes_at = opened, opened + timedelta(days=14)
+    await db_session.flush()
+    # The queue hand-off happens when the outbox sweep finds the rows pending (the demo is
+    # loaded before any worker runs).
+    await open_ballot(db_session=db_session, ballot_id=ballot.id, now=now, timezone=TIMEZONE)

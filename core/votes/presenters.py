@@ -19,16 +19,44 @@ async def ballot_out(
     db_session: AsyncSession, ballot: Ballot, questions: list[BallotQuestion]
 ) -> BallotOut:
     """Returns a ballot with its questions."""
-    building = (
-        await db_session.scalar(select(Building.code).where(Building.id == ballot.building_id))
-        if ballot.building_id
-        else None
-    )
-    estate = (
-        await db_session.scalar(select(Estate.code).where(Estate.id == ballot.estate_id))
-        if ballot.estate_id
-        else None
-    )
+    places = await _place_codes(db_session, [ballot])
+    return _ballot_out(ballot, questions, places)
+
+
+async def ballots_out(db_session: AsyncSession, ballots: list[Ballot]) -> list[BallotOut]:
+    """Returns a page of ballots with their questions (three queries, whatever the page)."""
+    questions: dict[int, list[BallotQuestion]] = {ballot.id: [] for ballot in ballots}
+    if ballots:
+        for question in await db_session.scalars(
+            select(BallotQuestion)
+            .where(BallotQuestion.ballot_id.in_(list(questions)))
+            .order_by(BallotQuestion.ballot_id, BallotQuestion.position)
+        ):
+            questions[question.ballot_id].append(question)
+    places = await _place_codes(db_session, ballots)
+    return [_ballot_out(ballot, questions[ballot.id], places) for ballot in ballots]
+
+
+async def _place_codes(
+    db_session: AsyncSession, ballots: list[Ballot]
+) -> dict[tuple[str, int], str]:
+    """Returns the codes of the ballots' buildings and estates, keyed ("building", id)."""
+    found: dict[tuple[str, int], str] = {}
+    for kind, model, ids in (
+        ("building", Building, {b.building_id for b in ballots if b.building_id}),
+        ("estate", Estate, {b.estate_id for b in ballots if b.estate_id}),
+    ):
+        if ids:
+            rows = await db_session.execute(select(model.id, model.code).where(model.id.in_(ids)))
+            found.update(((kind, row_id), code) for row_id, code in rows)
+    return found
+
+
+def _ballot_out(
+    ballot: Ballot, questions: list[BallotQuestion], places: dict[tuple[str, int], str]
+) -> BallotOut:
+    building = places.get(("building", ballot.building_id)) if ballot.building_id else None
+    estate = places.get(("estate", ballot.estate_id)) if ballot.estate_id else None
     return BallotOut(
         id=ballot.id,
         status=ballot.status,
@@ -93,7 +121,7 @@ def rule_set_out(rule_set: RuleSet) -> RuleSetOut:
 
 async def owners_of_building(db_session: AsyncSession, building_id: int) -> list[OwnerOut]:
     """Returns the register's owners of a building's units, phones masked."""
-    rows = await db_session.execute(
+    result = await db_session.execute(
         select(Owner, Resident.display_name, Premises.number, PremisesOwner.share)
         .join(PremisesOwner, PremisesOwner.resident_id == Owner.resident_id)
         .join(Premises, Premises.id == PremisesOwner.premises_id)
@@ -101,13 +129,19 @@ async def owners_of_building(db_session: AsyncSession, building_id: int) -> list
         .where(Premises.building_id == building_id)
         .order_by(Owner.code, Premises.number)
     )
+    rows = list(result)
+    phones: dict[int, list[OwnerPhone]] = {owner.id: [] for owner, *_ in rows}
+    if phones:
+        for phone in await db_session.scalars(
+            select(OwnerPhone)
+            .where(OwnerPhone.owner_id.in_(list(phones)))
+            .order_by(OwnerPhone.owner_id, OwnerPhone.id)
+        ):
+            phones[phone.owner_id].append(phone)
     found: dict[int, OwnerOut] = {}
     for owner, name, number, share in rows:
         entry = found.get(owner.id)
         if entry is None:
-            phones = await db_session.scalars(
-                select(OwnerPhone).where(OwnerPhone.owner_id == owner.id).order_by(OwnerPhone.id)
-            )
             entry = found[owner.id] = OwnerOut(
                 code=owner.code,
                 kind=owner.kind,
@@ -120,7 +154,7 @@ async def owners_of_building(db_session: AsyncSession, building_id: int) -> list
                         added_at=p.added_at,
                         verified_by=p.verified_by,
                     )
-                    for p in phones
+                    for p in phones[owner.id]
                 ],
             )
         entry.units.append({"premises": number, "share": str(share.normalize())})

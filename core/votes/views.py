@@ -24,7 +24,7 @@ from core.votes import service as votes_service
 from core.votes.counting import count_ballot
 from core.votes.enums import BallotStatus, PhoneStatus
 from core.votes.models import Ballot, BallotVoterMember, Owner, OwnerPhone
-from core.votes.presenters import ballot_out, owners_of_building, rule_set_out
+from core.votes.presenters import ballot_out, ballots_out, owners_of_building, rule_set_out
 from core.votes.register import confirm_phone
 from core.votes.rules import rule_sets
 from core.votes.schemas import (
@@ -107,7 +107,7 @@ async def list_ballots(
     if ballot_status is not None:
         query = query.where(Ballot.status == ballot_status)
     found = await db_session.scalars(query.order_by(Ballot.id.desc()).limit(limit).offset(offset))
-    return [await _out(db_session, ballot) for ballot in found]
+    return await ballots_out(db_session, list(found))
 
 
 @router.post("/ballots", response_model=BallotOut, status_code=status.HTTP_201_CREATED)

@@ -101,7 +101,9 @@ async def test_a_scheduled_notice_waits_for_its_time_and_can_be_cancelled(
 
         await session.execute(update(Notice).values(send_at=utcnow() - timedelta(minutes=1)))
     assert await send_due_notices({"hub": hub}) == 1
-    assert {r.notice_id for r in await rows(hub)} == {first["id"]}
+    # (The demo city's open ballot has its own notice rows: only these two count here.)
+    ours = {first["id"], second["id"]}
+    assert {r.notice_id for r in await rows(hub) if r.notice_id in ours} == {first["id"]}
     again = await client.post(f"/api/v1/notices/{first['id']}/cancel", headers=headers)
     assert again.status_code == 409
 
@@ -182,7 +184,7 @@ async def test_with_the_strict_setting_an_opted_out_resident_gets_no_status_noti
         json={"status": "in_progress"},
         headers=headers,
     )
-    notice = next(r for r in await rows(hub) if r.kind == "notice")
+    notice = next(r for r in await rows(hub) if r.kind == "notice" and r.address == "+79005550178")
     outcome = await outbox_service.deliver(
         session_factory=hub.session_factory,
         senders=hub.senders,

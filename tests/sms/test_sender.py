@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from sqlalchemy import select
 
 from channels.contract import Channel, Reply, SendError
 from channels.registry import SenderRegistry
@@ -45,7 +44,7 @@ async def test_a_reply_goes_out_through_the_messaging_service_with_a_status_call
         "StatusCallback": f"https://hub.example.org/sms/twilio/status?outbox={outbox_id}",
     }
     async with hub.session_factory() as session:
-        row = await session.scalar(select(OutboxMessage))
+        row = await session.get(OutboxMessage, outbox_id)
     assert row is not None and row.provider_message_id == "SM" + "1".zfill(32)
 
 
