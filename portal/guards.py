@@ -27,7 +27,9 @@ from portal.open311 import render as open311_render
 ECHO_LIMIT = 100
 
 # Pages are server-rendered with their own scripts and styles, all served from here: no
-# other origin may supply any, and no other site may frame them (clickjacking).
+# other origin may supply any, no script may be written into a page (only files from
+# here run), and no other site may frame them (clickjacking). A page that needs more sets
+# its own policy (the API docs: portal/apidocs.py), which is then left as it is.
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -35,7 +37,7 @@ SECURITY_HEADERS = (
 )
 CONTENT_SECURITY_POLICY = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    b"script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; "
+    b"script-src 'self'; connect-src 'self'; "
     b"frame-ancestors 'none'; "
     b"base-uri 'self'; form-action 'self'; object-src 'none'"
 )

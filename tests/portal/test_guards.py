@@ -191,6 +191,8 @@ async def test_every_answer_carries_the_browser_security_headers(
     assert answer.headers["x-frame-options"] == "DENY"
     policy = answer.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    # No script written into a page runs: only the hub's own script files.
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("script-src")[1]
 
 
 @pytest.mark.parametrize(
