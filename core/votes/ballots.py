@@ -29,6 +29,7 @@ from core.votes.schemas import BallotIn
 from core.votes.service import (
     BallotRefused,
     Reach,
+    ScopeRefused,
     allows,
     questions_of,
     reach_of,
@@ -143,6 +144,14 @@ def _rule_set(data: BallotIn) -> RuleSet:
     return rule_set
 
 
+def _check_scope(rule_set: RuleSet, scope: BallotScope) -> None:
+    # A ballot is one meeting (one notice, one frozen electorate, one protocol): where the
+    # law holds a meeting per building, an estate's ballot would pool several meetings.
+    problem = rule_set.scope_problem(scope)
+    if problem is not None:
+        raise ScopeRefused(problem)
+
+
 def _check_window(data: BallotIn, rule_set: RuleSet, now: datetime) -> None:
     if data.notice_at < now - _SLACK:
         raise BallotRefused("the notice date has passed; move the dates")
@@ -218,6 +227,7 @@ async def create_ballot(
     reach = await reach_of(db_session=db_session, principal=principal)
     _check_texts(data)
     rule_set = _rule_set(data)
+    _check_scope(rule_set, data.scope)
     _check_window(data, rule_set, now)
     building_id, estate_id, district_id = await _place(db_session, data, reach)
     committee_id = None
@@ -257,6 +267,7 @@ async def update_ballot(
     reach = await reach_of(db_session=db_session, principal=principal)
     _check_texts(data)
     rule_set = _rule_set(data)
+    _check_scope(rule_set, data.scope)
     _check_window(data, rule_set, now)
     ballot.building_id, ballot.estate_id, ballot.district_id = await _place(db_session, data, reach)
     ballot.scope = data.scope
@@ -280,6 +291,9 @@ async def publish_ballot(
     require_manager(principal, ballot)
     if ballot.status != BallotStatus.DRAFT:
         raise BallotRefused(f"ballot {ballot.id} is {ballot.status}, not a draft")
+    # A draft written before its rule set said which places a meeting covers is checked
+    # again here; ballots already published run to their protocol as they were called.
+    _check_scope(get_rule_set(ballot.rule_set, ballot.edition), ballot.scope)
     if ballot.notice_at < now - _SLACK:
         raise BallotRefused("the notice date has passed; move the dates")
     owners = await db_session.scalar(notify.register_residents(ballot).limit(1))

@@ -1,7 +1,8 @@
 """Owners' votes in the demo city: the owner register of Riverside Gardens (b001–b005), with
 a couple owning a flat half each and the developer's two unsold units, the estate
-committee's login, a draft ballot the committee can publish, and a ballot of b004's owners
-open on the day the demo is loaded, so a newcomer can vote by SMS at once."""
+committee's login, a draft ballot of b001's owners the committee can publish, and a ballot
+of b004's owners open on the day the demo is loaded, so a newcomer can vote by SMS at once.
+Both are building ballots: under the Housing Code a general meeting is one building's."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ SPOUSE_PHONE = "+79002000002"
 DEVELOPER_PHONE = "+79005550990"
 TIMEZONE = "Europe/Moscow"
 OPEN_BUILDING = "b004"
+# The couple's building: its draft shows a flat owned half each.
+DRAFT_BUILDING = "b001"
 
 
 async def _register_csv(db_session: AsyncSession) -> str:
@@ -105,7 +108,8 @@ async def _register_csv(db_session: AsyncSession) -> str:
 
 
 async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None:
-    """Loads the owner register of Riverside Gardens, the committee login, a draft ballot."""
+    """Loads the owner register of Riverside Gardens, the committee login, a draft ballot and
+    an open one."""
     await import_text(
         db_session=db_session, what="owners", text=await _register_csv(db_session), fmt="csv"
     )
@@ -141,8 +145,8 @@ async def _draft_ballot(db_session: AsyncSession, committee: Principal) -> None:
         principal=committee,
         data=BallotIn.model_validate(
             {
-                "scope": "estate",
-                "estate": "gardens",
+                "scope": "building",
+                "building": DRAFT_BUILDING,
                 "titles": {
                     "en": "Management company and lifts",
                     "ru": "Управляющая компания и лифты",

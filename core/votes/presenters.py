@@ -107,6 +107,7 @@ def rule_set_out(rule_set: RuleSet) -> RuleSetOut:
         notice_days_min=rule_set.notice_days_min,
         voting_days_min=rule_set.voting_days_min,
         voting_days_max=rule_set.voting_days_max,
+        scopes=[str(scope) for scope in rule_set.scopes],
         matters=[
             {
                 "code": m.code,

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from core.votes.enums import Jurisdiction, Threshold
+from core.votes.enums import BallotScope, Jurisdiction, Threshold
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -41,6 +41,9 @@ class RuleSet:
     voting_days_min: int
     voting_days_max: int
     matters: dict[str, Matter]
+    # What one meeting may cover (a ballot is one meeting), and why, in the law's words.
+    scopes: tuple[BallotScope, ...]
+    scopes_reason: str
     # SHA-256 of the file: proves later which text a ballot was counted under.
     digest: str
 
@@ -72,6 +75,12 @@ class RuleSet:
             problems.append(f"voting may last at most {self.voting_days_max} days ({self.code})")
         return problems
 
+    def scope_problem(self, scope: BallotScope) -> str | None:
+        """Returns why one meeting cannot cover this kind of place (None when it can)."""
+        if scope in self.scopes:
+            return None
+        return f"{self.scopes_reason} ({self.code}: no {scope} ballots)"
+
 
 def _rule_set(text: str) -> RuleSet:
     data: dict[str, Any] = yaml.safe_load(text)
@@ -98,6 +107,8 @@ def _rule_set(text: str) -> RuleSet:
         voting_days_min=int(data["voting_days_min"]),
         voting_days_max=int(data["voting_days_max"]),
         matters=matters,
+        scopes=tuple(BallotScope(scope) for scope in data["scopes"]),
+        scopes_reason=str(data["scopes_reason"]),
         digest=hashlib.sha256(text.encode()).hexdigest(),
     )
 

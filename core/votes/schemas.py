@@ -143,6 +143,8 @@ class RuleSetOut(BaseModel):
     notice_days_min: int
     voting_days_min: int
     voting_days_max: int
+    # What one meeting (one ballot) may cover: "building", "estate".
+    scopes: list[str]
     matters: list[dict[str, Any]]
 
 

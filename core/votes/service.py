@@ -45,6 +45,11 @@ class BallotRefused(ValueError):
     """The ballot or the step is refused as given; the reason is for the person (409/422)."""
 
 
+class ScopeRefused(BallotRefused):
+    """The rule set's meeting cannot cover this kind of place: no ballot of it can be valid,
+    whatever the dates or the caller (422)."""
+
+
 class VotingClosed(BallotRefused):
     """The ballot is not taking votes (not yet open, closed, or past its closing time)."""
 

@@ -46,6 +46,7 @@ from core.votes.service import (
     BallotRefused,
     NotAllowed,
     Reach,
+    ScopeRefused,
 )
 from core.votes.tally import area_text
 from portal.deps import CityAdminDep, DbId, HubDep, SessionDep, require_roles
@@ -60,11 +61,13 @@ TEXT_BODY = Annotated[str, Body(media_type="text/plain", max_length=50_000_000)]
 
 
 def refuse(exc: Exception) -> HTTPException:
-    """Maps a domain refusal to its HTTP status: 404, 403 or 409."""
+    """Maps a domain refusal to its HTTP status: 404, 403, 422 or 409."""
     if isinstance(exc, NotAllowed):
         return HTTPException(status.HTTP_403_FORBIDDEN, str(exc))
     if isinstance(exc, BallotNotFound):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, ScopeRefused):
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
     return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from core.auth.enums import Role
 from core.runtime import Hub
-from tests.core.votes.factories import ballot_body
+from tests.core.votes.factories import ballot_body, chinese_estate
 from tests.factories import api_key
 
 
@@ -60,7 +60,8 @@ async def test_the_ballots_page_reads_questions_and_places_once_for_the_page(
     hub: Hub, client: httpx.AsyncClient
 ) -> None:
     admin = await api_key(hub, Role.ADMIN)
-    for overrides in ({}, {"scope": "building", "building": "b003", "estate": None}):
+    # An estate's ballot (Chinese rules: the owners' assembly is the estate's), then b003's.
+    for overrides in (chinese_estate(), {"scope": "building", "building": "b003", "estate": None}):
         made = await client.post(
             "/api/v1/votes/ballots", json=ballot_body(**overrides), headers=admin
         )
@@ -79,6 +80,7 @@ async def test_the_ballots_page_reads_questions_and_places_once_for_the_page(
     )
     assert [q["matter"] for q in listed[0]["questions"]] == ["default"]
     assert listed[1]["estate"] == "gardens" and listed[1]["building"] is None
+    assert [q["matter"] for q in listed[1]["questions"]] == ["other"]
 
 
 @pytest.mark.parametrize(("few", "many"), [(("b002", 6), ("b001", 7))])

@@ -2,6 +2,11 @@
 buildings b001–b005) has an owner register (every demo flat owner, flat b001-2 owned half
 each by a couple, the developer's unsold b005-7 and b005-8) and a committee, gardens_2024.
 
+The default ballot is a Russian one of building b001 (six flats, 377.40 m², seven owners:
+the couple's flat and owners reading English, Chinese and Russian), since under the Housing
+Code a general meeting is one building's; a test about a whole estate uses the Chinese
+rules, whose owners' assembly is the estate's.
+
 Ballots must be announced days before they open, so tests write them with real future
 dates and then move them into the past (``shift_open``), as if the days had gone by."""
 
@@ -48,12 +53,12 @@ async def committee_key(hub: Hub, code: str = "gardens_2024") -> dict[str, str]:
 
 
 def ballot_body(**overrides: Any) -> dict[str, Any]:
-    """Returns a valid Russian estate ballot for Riverside Gardens, one ordinary question,
-    told tomorrow, open in 12 days for 14 days."""
+    """Returns a valid Russian ballot of building b001, one ordinary question, told tomorrow,
+    open in 12 days for 14 days."""
     start = utcnow().replace(microsecond=0)
     body: dict[str, Any] = {
-        "scope": "estate",
-        "estate": "gardens",
+        "scope": "building",
+        "building": "b001",
         "titles": {"en": "Playground", "ru": "Детская площадка", "zh": "儿童游乐场"},
         "language": "ru",
         "rule_set": "ru-housing-code",
@@ -73,6 +78,34 @@ def ballot_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def chinese_estate(**overrides: Any) -> dict[str, Any]:
+    """Returns the overrides of ``ballot_body`` for a Chinese-rules ballot of the whole of
+    Riverside Gardens (the owners' assembly is the estate's): told tomorrow, open in 17 days
+    (15 days' notice) for 10 days, one question on "other major matters"."""
+    start = utcnow().replace(microsecond=0)
+    return {
+        "scope": "estate",
+        "estate": "gardens",
+        "building": None,
+        "rule_set": "cn-civil-code",
+        "language": "zh",
+        "notice_at": (start + timedelta(days=1)).isoformat(),
+        "opens_at": (start + timedelta(days=17)).isoformat(),
+        "closes_at": (start + timedelta(days=27)).isoformat(),
+        "questions": [
+            {
+                "matter": "other",
+                "texts": {
+                    "en": "Build a playground?",
+                    "ru": "Построить детскую площадку?",
+                    "zh": "建儿童游乐场？",
+                },
+            }
+        ],
+        **overrides,
+    }
 
 
 async def shift_open(hub: Hub, ballot_id: int, *, now: datetime | None = None) -> list[int]:

@@ -84,19 +84,19 @@ async def test_paper_votes_count_and_a_retry_records_one_row(
             )
             return [tuple(r) for r in found]  # type: ignore[misc]
 
-    first = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-17")
+    first = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-17")
     assert first.status_code == 200, first.text
     assert first.json()["counted"] == {"1": "1"}
-    again = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-17")
+    again = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-17")
     assert again.status_code == 200
     assert await rows() == [("1", "paper", "P-17")]
     tally = (await client.get(f"{API}/ballots/{ballot_id}/tally", headers=headers)).json()
     assert tally["voted"] == 1
-    assert tally["questions"][0]["options"][0]["area"] == "48.40"  # flat b002-1
+    assert tally["questions"][0]["options"][0]["area"] == "59.40"  # flat b001-3
 
     # The owner changes their mind by SMS; the paper form retried later adds nothing.
-    await reply(hub, "2", sender=owner_phone(2, 1))
-    await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-17")
+    await reply(hub, "2", sender=owner_phone(1, 3))
+    await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-17")
     assert [r[:2] for r in await rows()] == [("1", "paper"), ("2", "sms")]
     tally = (await client.get(f"{API}/ballots/{ballot_id}/tally", headers=headers)).json()
     by_code = {o["code"]: o["heads"] for o in tally["questions"][0]["options"]}
@@ -104,17 +104,18 @@ async def test_paper_votes_count_and_a_retry_records_one_row(
 
     for owner, choices, words in (
         ("NOBODY", {"1": "1"}, "has no vote here"),
-        ("RS-b003-1", {"2": "1"}, "question 2 has no choice 1"),
-        ("RS-b003-1", {"1": "7"}, "question 1 has no choice 7"),
+        ("RS-b002-1", {"1": "1"}, "has no vote here"),  # another building's owner
+        ("RS-b001-4", {"2": "1"}, "question 2 has no choice 1"),
+        ("RS-b001-4", {"1": "7"}, "question 1 has no choice 7"),
     ):
         refused = await paper(client, headers, ballot_id, owner, choices, "P-99")
         assert refused.status_code == 409 and words in refused.json()["detail"], refused.text
-    bad_choice = await paper(client, headers, ballot_id, "RS-b003-1", {"1": "x"}, "P-98")
+    bad_choice = await paper(client, headers, ballot_id, "RS-b001-4", {"1": "x"}, "P-98")
     assert bad_choice.status_code == 422
     assert len(await rows()) == 2
     # A ballot run by SMS only takes no paper.
     sms_only = await open_ballot_via_api(hub, client, headers, channels=["sms"])
-    refused = await paper(client, headers, sms_only, "RS-b003-1", {"1": "1"}, "P-97")
+    refused = await paper(client, headers, sms_only, "RS-b001-4", {"1": "1"}, "P-97")
     assert refused.status_code == 409 and "does not take votes by paper" in refused.text
 
 
@@ -131,18 +132,18 @@ async def test_the_tally_is_live_while_open_and_frozen_at_closing(
     empty = (await client.get(f"{url}/tally", headers=headers)).json()
     assert (empty["status"], empty["final"], empty["voted"]) == ("open", False, 0)
     opened = await ballot_row(hub, ballot_id)
-    assert empty["voters"] == opened.voter_count == 32
-    assert empty["total_area"] == "1977.40"
+    # b001: six flats' owners and the spouse, 45.40 + 52.40 + … + 80.40 m².
+    assert empty["voters"] == opened.voter_count == 7
+    assert empty["total_area"] == "377.40"
     assert empty["questions"][0]["outcome"] == "no_quorum"
-    for building in (1, 2, 3):
-        for flat in range(1, 7):
-            owner = f"RS-b00{building}-{flat}"
-            assert (await paper(client, headers, ballot_id, owner, {"1": "1"}, owner)).is_success
+    for flat in range(1, 7):
+        owner = f"RS-b001-{flat}"
+        assert (await paper(client, headers, ballot_id, owner, {"1": "1"}, owner)).is_success
     live = (await client.get(f"{url}/tally", headers=headers)).json()
-    assert (live["final"], live["voted"]) == (False, 18)
-    # 1,070.00 of 1,977.40 m² (half of b001-2 is the spouse's) is a quorum, all agreeing.
+    assert (live["final"], live["voted"]) == (False, 6)
+    # 351.20 of 377.40 m² (half of b001-2 is the spouse's) is a quorum, all agreeing.
     assert live["questions"][0]["outcome"] == "adopted"
-    assert live["questions"][0]["options"][0]["area"] == "1070.00"
+    assert live["questions"][0]["options"][0]["area"] == "351.20"
     await close_at(hub, ballot_id, utcnow() + timedelta(days=30))
     final = (await client.get(f"{url}/tally", headers=headers)).json()
     assert (final["status"], final["final"]) == ("closed", True)
@@ -159,22 +160,26 @@ async def test_the_audit_list_has_every_voter_and_recomputes_the_final_tally(
         hub, client, headers, questions=TWO_QUESTIONS, confirm_long=True
     )
     url = f"{API}/ballots/{ballot_id}"
-    votes = [(f"RS-b00{b}-{f}", {"1": "1", "2": "1"}) for b in (1, 2, 3) for f in range(1, 7)]
-    votes += [(f"RS-b004-{f}", {"1": "2", "2": "2"}) for f in range(1, 7)]
+    # b001: flat 1 45.40 m², flat 2 52.40 (half the owner's, half the spouse's), flat 3
+    # 59.40, flat 4 66.40, flat 5 73.40, flat 6 80.40; 377.40 in all.
+    votes = [(f"RS-b001-{f}", {"1": "1", "2": "1"}) for f in (1, 3, 4)]
+    votes += [("RS-b001-5", {"1": "1", "2": "2"})]
     votes += [("RS-b001-2-spouse", {"1": "3"}), ("RS-b001-1", {"1": "2"})]
     for number, (owner, choices) in enumerate(votes):
         answer = await paper(client, headers, ballot_id, owner, choices, f"PD-{number}")
         assert answer.status_code == 200, answer.text
-    sms = await reply(hub, "13 23", sender=owner_phone(5, 1))
+    sms = await reply(hub, "13 23", sender=owner_phone(1, 6))
     assert sms.replies, sms
     await close_at(hub, ballot_id, utcnow() + timedelta(days=30))
     final = (await client.get(f"{url}/tally", headers=headers)).json()
     assert final["final"] is True
-    # 1,024.60 m² agree of 1,540.00 taking part: adopted; the lifts need 2/3 of all
-    # 1,977.40 m² and got 1,070.00.
+    # Flats 3, 4 and 5 agree, 199.20 m² of the 351.20 taking part (all but the owner of half
+    # of flat 2): adopted; the lifts need 2/3 of all 377.40 m² (251.60) and got 171.20
+    # (flats 1, 3 and 4: flat 1 changed only its first answer).
     q1, q2 = final["questions"]
     assert (q1["outcome"], q1["adopted"], q2["outcome"]) == ("adopted", "1", "not_adopted")
-    assert q1["options"][0]["area"] == "1024.60"
+    assert q1["options"][0]["area"] == "199.20"
+    assert q2["options"][0]["area"] == "171.20"
 
     rows = await csv_rows(client, f"{url}/audit.csv", headers)
     assert list(rows[0]) == list(AUDIT_COLUMNS)
@@ -182,7 +187,7 @@ async def test_the_audit_list_has_every_voter_and_recomputes_the_final_tally(
         keys = set(
             await session.scalars(select(BallotVoter.key).where(BallotVoter.ballot_id == ballot_id))
         )
-    assert len(keys) == 32 and len(rows) == 2 * len(keys)
+    assert len(keys) == 7 and len(rows) == 2 * len(keys)
     for position in ("1", "2"):
         assert {r["voter"] for r in rows if r["question"] == position} == keys
     by_ref = {(r["question"], r["message_id"]): r for r in rows if r["message_id"]}
@@ -196,11 +201,12 @@ async def test_the_audit_list_has_every_voter_and_recomputes_the_final_tally(
     texted = [r for r in rows if r["channel"] == "sms"]
     # A masked phone starts with "+", which a spreadsheet would run: it is exported as text.
     assert [(r["question"], r["choice"], r["phone"]) for r in texted] == [
-        ("1", "3", "'+7***25"),
-        ("2", "3", "'+7***25"),
+        ("1", "3", "'+7***06"),
+        ("2", "3", "'+7***06"),
     ]
+    # Only the owner of half of flat 2 did not answer question 1.
     silent = [r for r in rows if r["question"] == "1" and not r["choice"]]
-    assert len(silent) == 32 - 26 and all(r["cast_at"] == "" for r in silent)
+    assert len(silent) == 7 - 6 and all(r["cast_at"] == "" for r in silent)
 
     again = tally_from_audit(rows)
     assert sorted(again) == [1, 2]
@@ -211,8 +217,8 @@ async def test_the_audit_list_has_every_voter_and_recomputes_the_final_tally(
         assert {o["code"]: (o["weight"], o["heads"]) for o in recomputed["options"]} == {
             o["code"]: (o["weight"], o["heads"]) for o in result["options"] if o["heads"]
         }
-    # The list is the evidence: without b004's rows the turnout it shows is lower.
-    fewer = tally_from_audit(r for r in rows if "b004" not in r["units"])
+    # The list is the evidence: without flat 6's rows the turnout it shows is lower.
+    fewer = tally_from_audit(r for r in rows if r["channel"] != "sms")
     assert fewer[1]["participation"] != final["questions"][0]["participation"]
 
 
@@ -224,7 +230,7 @@ async def test_the_vote_log_shows_a_changed_vote_as_two_rows(
     url = f"{API}/ballots/{ballot_id}"
     await reply(hub, "1", sender=owner_phone(1, 1))
     await reply(hub, "2", sender=owner_phone(1, 1))
-    assert (await paper(client, headers, ballot_id, "RS-b002-1", {"1": "3"}, "P-5")).is_success
+    assert (await paper(client, headers, ballot_id, "RS-b001-3", {"1": "3"}, "P-5")).is_success
     # Who voted how is not shown while voting goes on.
     for listing in ("votes.csv", "audit.csv"):
         hidden = await client.get(f"{url}/{listing}", headers=headers)
@@ -284,7 +290,7 @@ async def test_the_protocol_is_in_the_ballot_language_once_it_closes(
     for export in ("protocol.csv", "protocol.html"):
         early = await client.get(f"{url}/{export}", headers=headers)
         assert early.status_code == 409 and "until it closes" in early.json()["detail"]
-    assert (await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-1")).is_success
+    assert (await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-1")).is_success
     closed = await client.post(f"{url}/close", json={"reason": "Enough"}, headers=headers)
     assert closed.status_code == 200, closed.text
 
@@ -297,7 +303,7 @@ async def test_the_protocol_is_in_the_ballot_language_once_it_closes(
     assert rows[0][0] == heading
     question = body["questions"][0]["texts"][lang]
     assert [r[:3] for r in rows[1:]][0] == ["1", question, choice]
-    assert len(rows) == 1 + 3 and rows[1][3] == "48.40"
+    assert len(rows) == 1 + 3 and rows[1][3] == "59.40"  # flat b001-3
     page = await client.get(f"{url}/protocol.html", headers=headers)
     assert page.status_code == 200, page.text
     assert f'<html lang="{lang}">' in page.text

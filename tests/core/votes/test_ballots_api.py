@@ -23,6 +23,7 @@ from core.votes.enums import BallotStatus, PhoneStatus
 from core.votes.models import Ballot, Owner, OwnerPhone
 from core.votes.rules import get_rule_set
 from tests.core.votes.factories import (
+    SPOUSE,
     TIMEZONE,
     ballot_body,
     committee_key,
@@ -33,6 +34,7 @@ from tests.factories import api_key
 
 API = "/api/v1/votes"
 REASON = "The management company resigned"
+B001_PHONES = {*(owner_phone(1, flat) for flat in range(1, 7)), SPOUSE}
 
 
 def dates(notice: float, opens: float, closes: float) -> dict[str, str]:
@@ -45,8 +47,12 @@ def dates(notice: float, opens: float, closes: float) -> dict[str, str]:
 
 
 def china(**overrides: Any) -> dict[str, Any]:
-    """Returns a Chinese-rules ballot of Riverside Gardens, told 16 days ahead."""
+    """Returns a Chinese-rules ballot of the whole of Riverside Gardens (the owners' assembly
+    is the estate's), voting told 16 days ahead."""
     body = {
+        "scope": "estate",
+        "estate": "gardens",
+        "building": None,
         "rule_set": "cn-civil-code",
         "language": "zh",
         "questions": [{"matter": "other", "texts": {"zh": "建儿童游乐场？", "en": "Playground?"}}],
@@ -102,9 +108,9 @@ async def test_a_new_ballot_is_a_draft_with_agree_disagree_abstain(
     rules = get_rule_set("ru-housing-code")
     assert (ballot["status"], ballot["scope"], ballot["estate"], ballot["building"]) == (
         "draft",
-        "estate",
+        "building",
         "gardens",
-        None,
+        "b001",
     )
     assert (ballot["edition"], ballot["rules_digest"]) == (rules.edition, rules.digest)
     assert ballot["count_policy"] == "last"
@@ -157,7 +163,8 @@ async def test_a_new_ballot_is_a_draft_with_agree_disagree_abstain(
             "the title must be given in the ballot's language",
         ),
         (lambda: {"details": {"en": "Long story"}}, "the details must be given"),
-        (lambda: {"estate": "nowhere"}, "no estate 'nowhere'"),
+        (lambda: china(estate="nowhere"), "no estate 'nowhere'"),
+        (lambda: {"building": "b999"}, "no building 'b999'"),
     ],
 )
 async def test_a_ballot_breaking_its_rules_is_refused_with_the_reason(
@@ -229,17 +236,18 @@ async def test_a_committee_calls_ballots_only_in_its_own_estate(
 ) -> None:
     headers = await committee_key(hub)
     before = await count_ballots(hub)
-    other_estate = await create(client, headers, estate="north_park")
+    other_estate = await create(client, headers, **china(estate="north_park"))
     assert other_estate.status_code == 409, other_estate.text
     assert "north_park" in other_estate.json()["detail"]
     other_building = await create(client, headers, scope="building", building="b006", estate=None)
     assert other_building.status_code == 409, other_building.text
     assert await count_ballots(hub) == before
-    # Its own estate's building is fine, and a city admin may call North Park's.
+    # Its own estate's building is fine, and a city admin may call North Park's ballots.
     own = await create(client, headers, scope="building", building="b003", estate=None)
     assert own.status_code == 201 and own.json()["building"] == "b003"
     admin = await api_key(hub, Role.ADMIN)
-    assert (await create(client, admin, estate="north_park")).status_code == 201
+    assert (await create(client, admin, **china(estate="north_park"))).status_code == 201
+    assert (await create(client, admin, building="b006")).status_code == 201
 
 
 async def test_inspectors_read_agents_see_nothing(hub: Hub, client: httpx.AsyncClient) -> None:
@@ -263,7 +271,7 @@ async def test_a_district_supervisor_sees_only_its_district(
     admin = await api_key(hub, Role.ADMIN)
     # The estate's ballot belongs to its first building's district (b001, north); a ballot
     # of building b003 to central.
-    estate_id = await created(client, admin)
+    estate_id = await created(client, admin, **china())
     central_id = await created(client, admin, scope="building", building="b003", estate=None)
     north = await api_key(hub, Role.SUPERVISOR, ScopeKind.DISTRICT, "north")
     seen = [b["id"] for b in (await client.get(f"{API}/ballots", headers=north)).json()]
@@ -339,6 +347,18 @@ async def test_a_ballot_is_cancelled_before_it_opens_with_a_reason(
     assert too_late.status_code == 409 and "closes early" in too_late.json()["detail"]
 
 
+async def addresses(hub: Hub, outbox_ids: list[int]) -> set[str]:
+    """Returns the phones the outbox rows go to, checking each goes to a different one."""
+    async with hub.session_factory() as session:
+        found = list(
+            await session.scalars(
+                select(OutboxMessage.address).where(OutboxMessage.id.in_(outbox_ids))
+            )
+        )
+    assert len(found) == len(set(found)) == len(outbox_ids)
+    return set(found)
+
+
 async def notices_of(hub: Hub, ballot_id: int) -> list[tuple[int, int, dict[str, str]]]:
     """Returns (notice id, outbox rows, texts) of each blast about a ballot, oldest first."""
     async with hub.session_factory() as session:
@@ -367,7 +387,7 @@ async def test_an_open_ballot_closes_early_with_a_reason(
     headers = await committee_key(hub)
     ballot_id = await open_ballot_via_api(hub, client, headers)
     url = f"{API}/ballots/{ballot_id}"
-    assert (await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-1")).is_success
+    assert (await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-1")).is_success
     short = await client.post(f"{url}/close", json={"reason": "x"}, headers=headers)
     assert short.status_code == 422
     closed = await client.post(f"{url}/close", json={"reason": REASON}, headers=headers)
@@ -383,10 +403,11 @@ async def test_an_open_ballot_closes_early_with_a_reason(
     # The invitation went out at opening, the results now, to the same owners.
     [(_, invited, _), (_, told, texts)] = await notices_of(hub, ballot_id)
     assert told == invited > 0
-    assert f"№{ballot_id}" in texts["ru"] and "Проголосовали 1 из 32" in texts["ru"]
+    # b001's voters: the owners of its six flats and the spouse.
+    assert f"№{ballot_id}" in texts["ru"] and "Проголосовали 1 из 7" in texts["ru"]
     assert f"#{ballot_id}" in texts["en"] and "closed" in texts["en"]
     # Closed is closed: no more votes, no second close, and the reason is on the protocol.
-    late = await paper(client, headers, ballot_id, "RS-b003-1", {"1": "1"}, "P-2")
+    late = await paper(client, headers, ballot_id, "RS-b001-4", {"1": "1"}, "P-2")
     assert late.status_code == 409
     assert (await client.post(f"{url}/close", json={"reason": REASON}, headers=headers)).is_error
     assert (await ballot_row(hub, ballot_id)).results == ballot.results
@@ -428,14 +449,9 @@ async def test_each_lifecycle_step_happens_once(hub: Hub, client: httpx.AsyncCli
 
     assert await due(ballot.notice_at - minute) == []
     assert await due(ballot.notice_at) == ["announce"]
-    async with hub.session_factory() as session:
-        phones = await session.scalar(
-            select(func.count(func.distinct(OwnerPhone.phone))).where(
-                OwnerPhone.status == PhoneStatus.VERIFIED
-            )
-        )
     announced = await step("announce", ballot.notice_at)
-    assert len(announced) == phones == 32  # 30 flats, the spouse, the developer
+    # b001's verified phones: its six flats' owners and the spouse.
+    assert await addresses(hub, announced) == B001_PHONES
     assert await step("announce", ballot.notice_at) == []
     assert await due(ballot.notice_at + minute) == []
 
@@ -443,7 +459,7 @@ async def test_each_lifecycle_step_happens_once(hub: Hub, client: httpx.AsyncCli
     assert (await ballot_row(hub, ballot_id)).status == BallotStatus.SCHEDULED
     assert await due(ballot.opens_at) == ["open"]
     invited = await step("open", ballot.opens_at)
-    assert len(invited) == 32
+    assert await addresses(hub, invited) == B001_PHONES
     assert await step("open", ballot.opens_at + minute) == []
     opened = await ballot_row(hub, ballot_id)
     assert opened.status == BallotStatus.OPEN and opened.electorate_digest
@@ -451,7 +467,7 @@ async def test_each_lifecycle_step_happens_once(hub: Hub, client: httpx.AsyncCli
     assert await step("close", ballot.closes_at - minute) == []
     assert await due(ballot.closes_at) == ["close"]
     results = await step("close", ballot.closes_at)
-    assert len(results) == 32
+    assert await addresses(hub, results) == B001_PHONES
     assert await step("close", ballot.closes_at + minute) == []
     closed = await ballot_row(hub, ballot_id)
     assert (closed.status, closed.closed_at, closed.end_reason) == (
@@ -459,7 +475,7 @@ async def test_each_lifecycle_step_happens_once(hub: Hub, client: httpx.AsyncCli
         ballot.closes_at,
         None,
     )
-    assert [count for _, count, _ in await notices_of(hub, ballot_id)] == [32, 32, 32]
+    assert [count for _, count, _ in await notices_of(hub, ballot_id)] == [7, 7, 7]
 
 
 async def move_back(hub: Hub, ballot_id: int, days: float) -> None:
@@ -493,7 +509,7 @@ async def test_the_lifecycle_job_runs_the_due_steps(hub: Hub, client: httpx.Asyn
     assert await run_ballots({"hub": hub}) == 1
     assert (await ballot_row(hub, ballot_id)).status == BallotStatus.CLOSED
     assert await run_ballots({"hub": hub}) == 0
-    assert [count for _, count, _ in await notices_of(hub, ballot_id)] == [32, 32, 32]
+    assert [count for _, count, _ in await notices_of(hub, ballot_id)] == [7, 7, 7]
 
 
 async def test_a_pending_phone_is_not_sent_the_ballot(hub: Hub, client: httpx.AsyncClient) -> None:
@@ -512,4 +528,4 @@ async def test_a_pending_phone_is_not_sent_the_ballot(hub: Hub, client: httpx.As
                 .where(Notice.scope_kind == "ballot", Notice.scope_id == ballot_id)
             )
         )
-    assert len(sent) == 31 and owner_phone(1, 1) not in sent
+    assert sent == B001_PHONES - {owner_phone(1, 1)}

@@ -96,10 +96,11 @@ async def test_a_register_import_after_opening_leaves_the_electorate_alone(
     headers = await committee_key(hub)
     ballot_id = await open_ballot_via_api(hub, client, headers)
     before = await frozen(hub, ballot_id)
-    assert before["digest"] and len(before["voters"]) == 32
+    # b001: six flats' owners and the spouse.
+    assert before["digest"] and len(before["voters"]) == 7
     tally = (await client.get(f"{API}/ballots/{ballot_id}/tally", headers=headers)).json()
 
-    # After the opening: b002-1 is sold, b001-1 re-measured, a new flat registered.
+    # After the opening: b001-3 is sold, b001-1 re-measured, a new flat registered.
     async with transaction(hub.session_factory) as session:
         await import_text(
             db_session=session,
@@ -107,17 +108,17 @@ async def test_a_register_import_after_opening_leaves_the_electorate_alone(
             fmt="csv",
             text=(
                 "building,premises,area,owner,share,phones\n"
-                "b002,1,48.40,BUYER-b002-1,1,+79003000021\n"
+                "b001,3,59.40,BUYER-b001-3,1,+79003000013\n"
                 "b001,1,99.00,RS-b001-1,1,+79001000001\n"
                 "b001,500,80.00,NEW-b001-500,1,+79003000500\n"
             ),
         )
     assert await frozen(hub, ballot_id) == before
     again = (await client.get(f"{API}/ballots/{ballot_id}/tally", headers=headers)).json()
-    assert (again["total_area"], again["total_heads"]) == (tally["total_area"], 32)
+    assert (again["total_area"], again["total_heads"]) == (tally["total_area"], 7)
     # The seller still votes in this ballot; the buyer and the new owner do not.
-    assert (await paper(client, headers, ballot_id, "RS-b002-1", "P-1")).status_code == 200
-    for owner in ("BUYER-b002-1", "NEW-b001-500"):
+    assert (await paper(client, headers, ballot_id, "RS-b001-3", "P-1")).status_code == 200
+    for owner in ("BUYER-b001-3", "NEW-b001-500"):
         refused = await paper(client, headers, ballot_id, owner, f"P-{owner}")
         assert refused.status_code == 409 and "has no vote here" in refused.json()["detail"]
     ballot = (await client.get(f"{API}/ballots/{ballot_id}", headers=headers)).json()
@@ -155,7 +156,7 @@ async def test_the_database_refuses_to_change_votes_and_the_electorate(
 ) -> None:
     headers = await committee_key(hub)
     ballot_id = await open_ballot_via_api(hub, client, headers)
-    assert (await paper(client, headers, ballot_id, "RS-b002-1", "P-1")).status_code == 200
+    assert (await paper(client, headers, ballot_id, "RS-b001-3", "P-1")).status_code == 200
     before = await frozen(hub, ballot_id)
     votes = await count(hub, BallotVote)
     assert votes == 1
@@ -170,7 +171,7 @@ async def test_the_database_refuses_to_change_votes_and_the_electorate(
     # Adding is what the tables are for: a changed vote is a new row.
     changed = await client.post(
         f"{API}/ballots/{ballot_id}/paper-votes",
-        json={"owner": "RS-b002-1", "choices": {"1": "2"}, "reference": "P-2"},
+        json={"owner": "RS-b001-3", "choices": {"1": "2"}, "reference": "P-2"},
         headers=headers,
     )
     assert changed.status_code == 200 and await count(hub, BallotVote) == 2

@@ -80,13 +80,13 @@ async def test_a_paper_form_sent_again_records_and_reports_nothing_new(
 ) -> None:
     headers = await committee_key(hub)
     ballot_id = await open_ballot_via_api(hub, client, headers)
-    first = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-1")
-    second = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "2"}, "P-2")
+    first = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-1")
+    second = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "2"}, "P-2")
     assert first.json()["counted"] == {"1": "1"} and second.json()["replaced"] == {"1": "1"}
-    again = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "1"}, "P-1")
+    again = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "1"}, "P-1")
     assert again.status_code == 200
     assert again.json() == {"counted": {}, "replaced": {}, "kept": {}}
-    other = await paper(client, headers, ballot_id, "RS-b002-1", {"1": "3"}, "P-1")
+    other = await paper(client, headers, ballot_id, "RS-b001-3", {"1": "3"}, "P-1")
     assert other.status_code == 409 and "already recorded" in other.text
     tally = (await client.get(f"{API}/ballots/{ballot_id}/tally", headers=headers)).json()
     counted = {o["code"]: o["heads"] for o in tally["questions"][0]["options"]}

@@ -22,6 +22,7 @@ from core.votes.models import Ballot, BallotVote
 from tests.core.complaints.factories import company_key, complain, complaint_of
 from tests.core.votes.factories import (
     ballot_body,
+    chinese_estate,
     close_at,
     committee_key,
     open_ballot_via_api,
@@ -316,9 +317,13 @@ async def test_a_provider_retry_never_records_a_second_vote(
 async def _estate_and_building_ballots(
     hub: Hub, client: httpx.AsyncClient, headers: dict[str, str]
 ) -> tuple[int, int]:
-    estate_id = await open_ballot_via_api(hub, client, headers)
+    # Under Chinese rules both an estate's and a building's assembly can be called.
+    estate_id = await open_ballot_via_api(hub, client, headers, **chinese_estate())
     building_id = await open_ballot_via_api(
-        hub, client, headers, scope="building", building="b001", estate=None, titles=LIFT_TITLES
+        hub,
+        client,
+        headers,
+        **chinese_estate(scope="building", building="b001", estate=None, titles=LIFT_TITLES),
     )
     return estate_id, building_id
 
@@ -371,7 +376,7 @@ async def test_a_prefix_naming_a_ballot_the_owner_is_not_in_records_nothing(
 async def test_yes_goes_to_a_waiting_complaint_and_a_digit_to_the_ballot(
     hub: Hub, client: httpx.AsyncClient
 ) -> None:
-    owner = owner_phone(3, 4)
+    owner = RU_OWNER
     headers = await committee_key(hub)
     ballot_id = await open_ballot_via_api(hub, client, headers)
     complaint = await complain(hub, "Не работает лифт", sender=owner)
