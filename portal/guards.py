@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.i18n import LANGUAGES
+from core.i18n import LANGUAGES, gettext
 from portal.i18n import TEMPLATES, translator
 from portal.open311 import render as open311_render
 
@@ -212,8 +212,7 @@ def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    megabytes = limit / (1024 * 1024)
-    size = f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit // 1024} KB"
+    size = _size_text(limit, "en")
     headers = Headers(scope=scope)
     response: Response | None = open311_render.refusal(
         scope["path"], status.HTTP_413_CONTENT_TOO_LARGE, f"the request body is larger than {size}"
@@ -232,7 +231,8 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
                 "lang": language,
                 "title": _("Too much to send"),
                 "message": _(
-                    "What you sent is larger than {size}. Shorten it and try again.", size=size
+                    "What you sent is larger than {size}. Shorten it and try again.",
+                    size=_size_text(limit, language),
                 ),
                 "back": _same_site_path(headers),
             },
@@ -255,6 +255,13 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
         return {"type": "http.disconnect"}
 
     await response(scope, nothing, send_with_headers)
+
+
+def _size_text(limit: int, language: str) -> str:
+    megabytes = limit / (1024 * 1024)
+    if megabytes >= 1:
+        return gettext(language, "{n} MB", n=f"{megabytes:.0f}")
+    return gettext(language, "{n} KB", n=limit // 1024)
 
 
 def _same_site_path(headers: Headers) -> str:

@@ -120,15 +120,16 @@ def describe_event(
     language: str, kind: str, data: Mapping[str, Any], *, back_office: str, names: Names
 ) -> str:
     """Returns what an event changed, in words ("Status: new → in progress")."""
-    _ = data.get
-    channel = gettext(language, f"channel:{_('channel')}") if _("channel") else ""
+    # Named ``field``, not ``_``: the message extractor reads field("…") as text to translate.
+    field = data.get
+    channel = gettext(language, f"channel:{field('channel')}") if field("channel") else ""
     if kind == EventKind.CREATED:
         return gettext(language, "Request registered ({channel})", channel=channel)
-    if kind == EventKind.ROUTED and _("geocoded"):
-        return gettext(language, "Place found: {place}", place=str(_("geocoded"))[:200])
-    department = _department(language, names, _("department_id"))
+    if kind == EventKind.ROUTED and field("geocoded"):
+        return gettext(language, "Place found: {place}", place=str(field("geocoded"))[:200])
+    department = _department(language, names, field("department_id"))
     if kind == EventKind.ROUTED:
-        office = back_office_name(language, str(_("back_office") or back_office))
+        office = back_office_name(language, str(field("back_office") or back_office))
         if department:
             return gettext(
                 language,
@@ -141,16 +142,16 @@ def describe_event(
         return gettext(
             language,
             "Status: {previous} → {status}",
-            previous=status_word(language, str(_("previous"))),
-            status=status_word(language, str(_("status"))),
+            previous=status_word(language, str(field("previous"))),
+            status=status_word(language, str(field("status"))),
         )
     if kind in (EventKind.ASSIGNED, EventKind.STAGE_CHANGED) and department:
         return gettext(language, "Handed to {department}", department=department)
     if kind == EventKind.STAGE_CHANGED:
-        stage = _stage(language, back_office, str(_("stage")))
-        if not _("previous"):
+        stage = _stage(language, back_office, str(field("stage")))
+        if not field("previous"):
             return gettext(language, "Stage: {stage}", stage=stage)
-        previous = _stage(language, back_office, str(_("previous")))
+        previous = _stage(language, back_office, str(field("previous")))
         return gettext(language, "Stage: {previous} → {stage}", previous=previous, stage=stage)
     return _describe_other(language, kind, data, channel)
 
