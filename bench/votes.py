@@ -8,11 +8,12 @@ owners' replies through intake, and the tally with a million vote rows in the ta
 The demo city plus bench.votes_seed's estate and ``--old-ballots`` closed ballots of it with
 vote rows, seeded in bulk SQL (defaults: 100,101 owners with 101,101 verified phones).
 
-1. Blast: a 3-question Russian estate ballot is created and published with the product's
-   functions, then ``open_ballot`` (freeze + the SMS ballot's outbox rows in one
-   transaction, as the lifecycle job runs it) and ``Hub.enqueue_deliveries(ids, bulk=True)``
-   are timed apart; beside them, the same voter, member and outbox rows in multi-row
-   INSERTs with asyncpg (rolled back) and SAQ's enqueue script on Redis, pipelined.
+1. Blast: a 3-question Chinese estate ballot (``cn-civil-code``; a Russian ballot may cover
+   only one building) is created and published with the product's functions, then
+   ``open_ballot`` (freeze + the SMS ballot's outbox rows in one transaction, as the
+   lifecycle job runs it) and ``Hub.enqueue_deliveries(ids, bulk=True)`` are timed apart;
+   beside them, the same voter, member and outbox rows in multi-row INSERTs with asyncpg
+   (rolled back) and SAQ's enqueue script on Redis, pipelined.
 2. Replies: 60 % of the voters vote in bulk first (not measured), then ``--replies`` SMS
    replies from distinct owner phones through ``core.intake.service.receive`` (changes,
    repeats, new votes in three formats, one-question answers) with ``--concurrency`` tasks,
@@ -60,6 +61,7 @@ from core.tickets.service import Scope
 from core.votes import ballots, notify, protocol
 from core.votes.counting import count_ballot
 from core.votes.models import Ballot
+from core.votes.rules import get_rule_set
 from core.votes.schemas import BallotIn
 from core.votes.service import questions_of
 
@@ -94,16 +96,22 @@ async def make_ballot(hub: Hub) -> int:
     """Creates and publishes the estate's ballot, then moves it to open a minute ago."""
     now = utcnow()
     notice = now + timedelta(minutes=1)
+    # A day more notice than the rule set asks, two weeks of voting.
+    told = timedelta(days=get_rule_set(seed.RULE_SET).notice_days_min + 1)
     data = BallotIn.model_validate(
         {
             "scope": "estate",
             "estate": seed.ESTATE,
-            "titles": {"en": "Courtyard, company, lifts", "ru": "Двор, УК, лифты"},
-            "language": "ru",
+            "titles": {
+                "en": "Courtyard, company, lifts",
+                "ru": "Двор, УК, лифты",
+                "zh": "庭院、物业公司、电梯",
+            },
+            "language": "zh",
             "rule_set": seed.RULE_SET,
             "notice_at": notice.isoformat(),
-            "opens_at": (notice + timedelta(days=11)).isoformat(),
-            "closes_at": (notice + timedelta(days=25)).isoformat(),
+            "opens_at": (notice + told).isoformat(),
+            "closes_at": (notice + told + timedelta(days=14)).isoformat(),
             "questions": [
                 {"matter": matter, "texts": {"ru": ru, "en": en, "zh": zh}}
                 for matter, (ru, en, zh) in zip(seed.MATTERS, QUESTIONS, strict=True)
@@ -126,8 +134,8 @@ async def make_ballot(hub: Hub) -> int:
             update(Ballot)
             .where(Ballot.id == ballot.id)
             .values(
-                notice_at=now - timedelta(days=12),
-                announced_at=now - timedelta(days=12),
+                notice_at=now - told - timedelta(minutes=1),
+                announced_at=now - told - timedelta(minutes=1),
                 opens_at=now - timedelta(minutes=1),
                 closes_at=now + timedelta(days=14),
             )
@@ -190,6 +198,7 @@ async def blast(hub: Hub, sizes: seed.Sizes, ballot_id: int) -> tuple[dict[str, 
         "messages": len(ids),
         "expected_messages": sizes.recipients(),
         "voters": voters,
+        "expected_voters": sizes.voters,
         "unowned_units": unowned,
         "open_ballot_s": round(opened, 2),
         "freeze_s": round(parts["freeze"], 2),
@@ -211,7 +220,12 @@ async def blast(hub: Hub, sizes: seed.Sizes, ballot_id: int) -> tuple[dict[str, 
     )
     log(f"  bare multi-row INSERTs (asyncpg, rolled back): {out['bare']}")
     log(f"enqueue_deliveries(bulk): {out['enqueue_s']} s = {out['enqueue_per_s']:,}/s")
-    if len(ids) != sizes.recipients() or queued < len(ids) or voters != sizes.people:
+    if (
+        len(ids) != sizes.recipients()
+        or queued < len(ids)
+        or voters != sizes.voters
+        or unowned != sizes.unowned
+    ):
         raise SystemExit(f"blast check failed: {out}")
     return out, ids
 

@@ -9,9 +9,13 @@ registered owner. Every owner has a verified phone (``phone(i)``, the spouse's a
 developer's their own) with a contact in their language; one in a hundred a second
 verified phone, one in five hundred a pending one (which must not be messaged).
 
-``old_ballots`` earlier ballots of the estate (closed 60, 400, 760 … days ago, three
-questions each) have every person as a voter and vote rows enough that, with the rows the
-benchmark adds to the open ballot, ``ballot_votes`` holds at least ``votes`` rows.
+Every ballot runs under China's Civil Code (``RULE_SET``): the Russian Housing Code holds a
+meeting per building, so its ballots cannot cover an estate, while a Chinese owners' assembly
+is of a whole property-management area. ``old_ballots`` earlier ballots of the estate (closed
+60, 400, 760 … days ago, three questions each) have the Chinese electorate (one voter per
+owned unit, a buyer's units and the developer's unsold units joined) and vote rows enough
+that, with the rows the benchmark adds to the open ballot, ``ballot_votes`` holds at least
+``votes`` rows.
 
 Every choice is arithmetic on the row's index, so the benchmark knows without asking the
 database what the blast must send and how each owner voted.
@@ -37,11 +41,15 @@ from core.votes.rules import get_rule_set
 JOINT_STEP = 1_000
 MULTI_STEP = 2_000
 SECOND_PHONE = (100, 7)  # i % 100 == 7: a second verified phone
-RULE_SET = "ru-housing-code"
+# Chinese rules: an estate-wide ballot (the Housing Code allows only one building's).
+RULE_SET = "cn-civil-code"
 ESTATE = "bench-votes"
-MATTERS = ("default", "hire_company", "repair_fund_use")
-# Of the open ballot's voters, those whose resident id r has (r * 7) % 10 < TURNOUT have
-# voted on every question before the measured replies come in (bulk, not measured).
+# The questions' matters: courtyard (other major matter), the property company, lifts paid
+# from the maintenance fund (art. 278(9), (4), (5)).
+MATTERS = ("other", "hire_company", "use_maintenance_fund")
+# Of the open ballot's voters, those whose first member's resident id r has (r * 7) % 10 <
+# TURNOUT have voted on every question before the measured replies come in (bulk, not
+# measured).
 TURNOUT = 6
 
 
@@ -70,6 +78,20 @@ class Sizes:
     def people(self) -> int:
         """Owners on the register: persons, spouses and the developer."""
         return self.owners + self.spouses + 1
+
+    @property
+    def voters(self) -> int:
+        """Voters with members under the Chinese rules (``electorate.voters_china``): one per
+        owned unit, so a couple's flat is one voter (the spouses add none) and an owner's
+        second unit joins their first (the ``multi`` add none); the developer's unsold units
+        are one voter."""
+        return self.owners + 1
+
+    def prevoted_voters(self, offsets: Offsets) -> int:
+        """Open-ballot voters voting in bulk: by first member, each owner (a couple's flat
+        by the owner, not the spouse) and the developer."""
+        firsts = [offsets.resident + i for i in range(1, self.owners + 1)]
+        return sum(map(prevoted, [*firsts, offsets.resident + self.people]))
 
     def recipients(self) -> int:
         """The blast's messages: every verified phone of every voter, once."""
@@ -203,7 +225,7 @@ INSERT INTO ballots (scope, estate_id, district_id, titles, details, language, r
                      edition, rules_digest, status, count_policy, channels, notice_at,
                      opens_at, closes_at, closed_at, announced_at, invited_at,
                      results_sent_at, sms_parts, created_by, created_at)
-SELECT 'estate', $1::int, $2::int, $3::json, '{}', 'ru', $4, $5, $6, 'closed', 'last',
+SELECT 'estate', $1::int, $2::int, $3::json, '{}', 'zh', $4, $5, $6, 'closed', 'last',
        '["sms", "telegram", "web", "kiosk", "voice", "paper"]', t - interval '25 days',
        t - interval '14 days', t, t, t - interval '25 days', t - interval '14 days', t, 2,
        'bench', t - interval '30 days'
@@ -214,35 +236,54 @@ SEED_QUESTION = """
 INSERT INTO ballot_questions (ballot_id, position, texts, matter, threshold, options)
 VALUES ($1::int, $2::int, $3::json, $4, $5, $6::json) RETURNING id
 """
-# An old ballot's electorate: one voter per person (Russia), the sum of share × area over
-# their units; then the units nobody is registered for; the members; the totals.
+# An old ballot's electorate under the Chinese rules, as electorate.voters_china makes it:
+# each unit's key (its developer 'd', else its owners 'o1-2', else 'u' + unit), one voter per
+# key with the units' areas; members are the key's owners (the developer alone for 'd');
+# then the totals. Heads are 1 each, unowned units included.
 SEED_ELECTORATE = """
-INSERT INTO ballot_voters (ballot_id, key, weight, heads, owners, units)
-SELECT {ballot}, 'p' || po.resident_id, sum((po.share * p.area * 100000000)::bigint), 1,
-       min(r.display_name), string_agg(b.code || ' ' || p.number, ', ' ORDER BY p.id)
-FROM premises_owners AS po
-JOIN premises AS p ON p.id = po.premises_id
-JOIN buildings AS b ON b.id = p.building_id
-JOIN residents AS r ON r.id = po.resident_id
-JOIN estate_buildings AS eb ON eb.building_id = b.id AND eb.estate_id = {estate}
-GROUP BY po.resident_id
-UNION ALL
-SELECT {ballot}, 'u' || p.id, (p.area * 100000000)::bigint, 1, '', b.code || ' ' || p.number
+CREATE TEMPORARY TABLE bench_units ON COMMIT DROP AS
+SELECT p.id, p.area, b.code || ' ' || p.number AS label,
+       CASE WHEN bool_or(o.kind = 'developer')
+            THEN 'd' || min(po.resident_id) FILTER (WHERE o.kind = 'developer')
+            WHEN count(po.resident_id) > 0
+            THEN 'o' || string_agg(po.resident_id::text, '-' ORDER BY po.resident_id)
+            ELSE 'u' || p.id END AS key
 FROM premises AS p
 JOIN buildings AS b ON b.id = p.building_id
 JOIN estate_buildings AS eb ON eb.building_id = b.id AND eb.estate_id = {estate}
-WHERE NOT EXISTS (SELECT 1 FROM premises_owners AS po WHERE po.premises_id = p.id);
+LEFT JOIN premises_owners AS po ON po.premises_id = p.id
+LEFT JOIN owners AS o ON o.resident_id = po.resident_id
+GROUP BY p.id, p.area, b.code, p.number;
+CREATE TEMPORARY TABLE bench_members ON COMMIT DROP AS
+SELECT DISTINCT u.key, po.resident_id, r.display_name
+FROM bench_units AS u
+JOIN premises_owners AS po ON po.premises_id = u.id
+JOIN owners AS o ON o.resident_id = po.resident_id
+JOIN residents AS r ON r.id = po.resident_id
+WHERE u.key NOT LIKE 'd%' OR o.kind = 'developer';
+ANALYZE bench_units;
+ANALYZE bench_members;
+INSERT INTO ballot_voters (ballot_id, key, weight, heads, owners, units)
+SELECT {ballot}, u.key, u.weight, 1, coalesce(n.names, ''), u.units
+FROM (SELECT key, sum((area * 100000000)::bigint) AS weight, min(id) AS first,
+             string_agg(label, ', ' ORDER BY id) AS units
+      FROM bench_units GROUP BY key) AS u
+LEFT JOIN (SELECT key, string_agg(display_name, '; ' ORDER BY resident_id) AS names
+           FROM bench_members GROUP BY key) AS n ON n.key = u.key
+ORDER BY u.first;
 INSERT INTO ballot_voter_members (ballot_id, voter_id, resident_id)
-SELECT {ballot}, id, substring(key FROM 2)::int FROM ballot_voters
-WHERE ballot_id = {ballot} AND key LIKE 'p%';
+SELECT {ballot}, v.id, m.resident_id FROM ballot_voters AS v
+JOIN bench_members AS m ON m.key = v.key
+WHERE v.ballot_id = {ballot};
 UPDATE ballots SET total_weight = t.w, total_heads = t.h, voter_count = t.v,
                    unowned_units = t.u, electorate_digest = 'bench'
-FROM (SELECT sum(weight) AS w, sum(heads) AS h, count(*) FILTER (WHERE key LIKE 'p%') AS v,
+FROM (SELECT sum(weight) AS w, sum(heads) AS h, count(*) FILTER (WHERE key NOT LIKE 'u%') AS v,
              count(*) FILTER (WHERE key LIKE 'u%') AS u
       FROM ballot_voters WHERE ballot_id = {ballot}) AS t
 WHERE id = {ballot}
 """
-# Row n of an old ballot: voter n % V, question (n / V) % 3; rows past 3 V are changes.
+# Row n of an old ballot: voter n % V (cast by its first member), question (n / V) % 3; rows
+# past 3 V are changes.
 SEED_OLD_VOTES = """
 INSERT INTO ballot_votes (ballot_id, question_id, voter_id, option, channel, resident_id,
                           message_ref, idempotency_key, recorded_by, cast_at)
@@ -251,27 +292,28 @@ SELECT $1::int, ($3::int[])[(1 + (n / $5::int) % 3)::int], v.id,
        v.resident, 'old-' || n, 'seed:' || n, 'resident',
        $4::timestamptz - make_interval(secs => n % 1000000)
 FROM generate_series(0, $2::int - 1) AS n
-JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k,
-             substring(key FROM 2)::int AS resident
-      FROM ballot_voters WHERE ballot_id = $1::int AND key LIKE 'p%') AS v
+JOIN (SELECT voter_id AS id, row_number() OVER (ORDER BY voter_id) - 1 AS k,
+             min(resident_id) AS resident
+      FROM ballot_voter_members WHERE ballot_id = $1::int GROUP BY voter_id) AS v
   ON v.k = n % $5::int
 """
-VOTERS_OF = "SELECT count(*) FROM ballot_voters WHERE ballot_id = $1 AND key LIKE 'p%'"
-# The open ballot's votes before the replies: every question for each prevoted member.
+VOTERS_OF = "SELECT voter_count FROM ballots WHERE id = $1"
+# The open ballot's votes before the replies: every question for each prevoted voter, cast
+# by its first member (a couple's flat is one voter: one set of rows, the owner's choices).
 OPEN_VOTES = """
 INSERT INTO ballot_votes (ballot_id, question_id, voter_id, option, channel, resident_id,
                           address, message_ref, idempotency_key, recorded_by, cast_at)
 SELECT $1::int, q.id, m.voter_id, (1 + (m.resident_id + q.position) % 3)::text, 'sms',
        m.resident_id, ph.phone, 'bulk-' || m.id, 'bulk:' || m.id, 'resident',
        $2::timestamptz - make_interval(secs => (m.id % 3600))
-FROM ballot_voter_members AS m
+FROM (SELECT voter_id, min(resident_id) AS resident_id, min(id) AS id
+      FROM ballot_voter_members WHERE ballot_id = $1::int GROUP BY voter_id) AS m
 JOIN ballot_questions AS q ON q.ballot_id = $1::int
 LEFT JOIN LATERAL (SELECT min(op.phone) AS phone FROM owners AS o
                    JOIN owner_phones AS op ON op.owner_id = o.id
                    WHERE o.resident_id = m.resident_id) AS ph ON true
-WHERE m.ballot_id = $1::int AND (m.resident_id * 7) % 10 < $3::int
+WHERE (m.resident_id * 7) % 10 < $3::int
 """
-PREVOTED_PEOPLE = "SELECT count(*) FROM owners WHERE id > $2 AND (resident_id * 7) % 10 < $1"
 SET_SEQUENCE = "SELECT setval(pg_get_serial_sequence($1::text, 'id'), $2::bigint)"
 TABLES = ("buildings", "premises", "residents", "owners", "contacts", "owner_phones")
 COUNTED = (*TABLES[1:], "premises_owners", "ballots", "ballot_voters", "ballot_votes")
@@ -323,15 +365,20 @@ async def seed(sizes: Sizes, now: datetime) -> tuple[Offsets, dict[str, Any]]:
             )
             for table in TABLES:
                 await connection.fetchval(SET_SEQUENCE, table, await _max_id(connection, table))
-        # The open ballot will get 3 rows per prevoted person before the replies.
-        planned_open = 3 * int(await connection.fetchval(PREVOTED_PEOPLE, TURNOUT, o.owner))
+        # The open ballot will get 3 rows per prevoted voter before the replies.
+        planned_open = 3 * s.prevoted_voters(o)
         per_ballot = -(-max(0, s.votes - planned_open) // max(1, s.old_ballots))
         rule_set = get_rule_set(RULE_SET)
         options = json.dumps(default_options(), ensure_ascii=False)
         for n in range(s.old_ballots):
             closed = now - timedelta(days=60 + 350 * n)
-            titles = json.dumps({"en": f"Earlier vote {n + 1}", "ru": f"Голосование {n + 1}"})
-            texts = [json.dumps({"en": f"Question {p}?", "ru": f"Вопрос {p}?"}) for p in (1, 2, 3)]
+            titles = json.dumps(
+                {"en": f"Earlier vote {n + 1}", "ru": f"Голосование {n + 1}", "zh": f"表决{n + 1}"}
+            )
+            texts = [
+                json.dumps({"en": f"Question {p}?", "ru": f"Вопрос {p}?", "zh": f"议题{p}？"})
+                for p in (1, 2, 3)
+            ]
             async with connection.transaction():
                 ballot = await step(
                     "old ballots",
@@ -350,9 +397,9 @@ async def seed(sizes: Sizes, now: datetime) -> tuple[Offsets, dict[str, Any]]:
                     for position, matter in enumerate(MATTERS, start=1)
                 ]
                 await step("old electorates", SEED_ELECTORATE, ballot=ballot, estate=estate)
-                people = int(await connection.fetchval(VOTERS_OF, ballot))
+                voters = int(await connection.fetchval(VOTERS_OF, ballot))
                 await step(
-                    "old votes", SEED_OLD_VOTES, ballot, per_ballot, questions, closed, people
+                    "old votes", SEED_OLD_VOTES, ballot, per_ballot, questions, closed, voters
                 )
         started = time.perf_counter()
         await connection.execute("VACUUM ANALYZE")
