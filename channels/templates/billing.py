@@ -252,30 +252,18 @@ def choose_account(language: str, style: str, values: dict[str, Any]) -> str:
 
 
 def pin_wrong(language: str, style: str, values: dict[str, Any]) -> str:
+    # An unknown account, and one with no PIN yet, get the very same words as a wrong PIN:
+    # which account numbers exist is nobody's to learn by guessing (each miss costs a try).
     return gettext(
         language,
-        "The PIN for account {account} is wrong. Tries left: {attempts_left}.",
+        "Account {account} and this PIN do not match. Check both on your bill; without a "
+        "PIN, ask the settlement centre for one. Tries left: {attempts_left}.",
         account=values["account"],
         attempts_left=values["attempts_left"],
     )
 
 
-def pin_unknown_account(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
-        "There is no account {account}. Check the number on your bill. Tries left: "
-        "{attempts_left}.",
-        account=values["account"],
-        attempts_left=values["attempts_left"],
-    )
-
-
-def pin_no_pin(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
-        "Account {account} has no PIN yet. Ask the settlement centre for one.",
-        account=values["account"],
-    )
+pin_unknown_account = pin_no_pin = pin_wrong
 
 
 def pin_locked(language: str, style: str, values: dict[str, Any]) -> str:

@@ -117,11 +117,14 @@ async def prove_with_pin(
         select(Account).where(Account.number == account_number).with_for_update()
     )
     failures = await _failures(db_session, PinFailure.contact_id == contact.id, since)
-    if account is not None:
-        failures = max(
-            failures, await _failures(db_session, PinFailure.account_id == account.id, since)
-        )
-    if failures >= max_failures:
+    # The account's own count locks it against many phones, but the tries left told to
+    # this sender are their own: counting the account's would tell that it exists.
+    account_failures = (
+        await _failures(db_session, PinFailure.account_id == account.id, since)
+        if account is not None
+        else 0
+    )
+    if max(failures, account_failures) >= max_failures:
         return PinCheck(PinStatus.LOCKED, retry_minutes=lock_minutes)
     if (
         account is None

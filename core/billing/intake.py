@@ -51,11 +51,17 @@ def _reply(notice: str, **values: Any) -> Outcome:
     return Outcome(ticket=None, notices=[(notice, values)])
 
 
-async def _is_senders_account(
-    db_session: AsyncSession, request: RoutedRequest, number: str
-) -> bool:
+async def _reads_as_readings(db_session: AsyncSession, request: RoutedRequest, number: str) -> bool:
+    """Returns whether "показания 12345 6789" is two readings rather than account and PIN.
+
+    Decided on the sender's own accounts, never on whether account 12345 exists (that
+    would tell anyone which numbers exist). A holder's numbers other than their own
+    account are readings (a holder adds an account with ЛС); a sender with no account
+    can only be proving one, so it is an account and PIN: the PIN is masked, the try is
+    counted, and an unknown account is answered exactly like a wrong PIN.
+    """
     accounts = await identity.accounts_for_contact(db_session=db_session, contact=request.contact)
-    return any(account.number == number for account in accounts)
+    return bool(accounts) and all(account.number != number for account in accounts)
 
 
 async def _all_meter_words(db_session: AsyncSession, words: list[str]) -> bool:
@@ -76,14 +82,15 @@ async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) ->
         parsed is not None
         and parsed.command in _READING_COMMANDS
         and parsed.account is not None
-        and not await _is_senders_account(db_session, request, parsed.account)
+        and await _reads_as_readings(db_session, request, parsed.account)
     ):
-        # "показания 12345 6789": two readings, not an account and a PIN. Decided on the
-        # sender's own accounts, never on whether account 12345 exists: a PIN check for an
-        # existing account and readings for an absent one would answer differently, and
-        # tell anyone which account numbers exist (the PIN path counts tries; this did not).
         parsed = parse(text, with_account=False)
     if parsed is not None and parsed.command in _READING_COMMANDS and parsed.leftover:
+        if parsed.pin is not None:
+            # "показания 7700001 1234 счетчик сломался": a PIN never reaches a person's
+            # queue, so no ticket is opened from it; the PIN is masked in what is kept.
+            await _redact_pin(db_session, request, parsed.pin)
+            return _reply("billing_reading_howto", reason="reading:not_a_number")
         if parsed.values or any(char.isdigit() for word in parsed.leftover for char in word):
             # "показания 12а", "хв 123 гв": values with words where numbers should be;
             # nothing is recorded from the message.

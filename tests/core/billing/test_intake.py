@@ -105,7 +105,11 @@ async def test_wrong_pins_lock_the_sender_and_the_account(hub: Hub) -> None:
 async def test_unknown_accounts_get_a_reason_and_count_as_tries(hub: Hub) -> None:
     await setup_billing(hub)
     text = await ask(hub, "余额 9999999 1234", sender=STRANGER)
-    assert text == "没有账户9999999。请核对账单上的号码。剩余次数：4。"
+    # The same words as a wrong PIN: an unknown number says nothing of which numbers exist.
+    assert text == (
+        "账户9999999与该PIN码不匹配。请核对账单上的账户和PIN码；如尚无PIN码，请向结算中心申请。"
+        "剩余次数：4。"
+    )
 
 
 async def test_readings_are_checked_and_refused_with_a_reason(hub: Hub) -> None:
@@ -214,7 +218,9 @@ async def test_the_pin_is_masked_everywhere_it_was_kept(hub: Hub) -> None:
 async def test_an_account_without_a_pin_costs_a_try_to_probe(hub: Hub) -> None:
     await setup_billing(hub)
     text = await ask(hub, "баланс 7700002 1111", sender=STRANGER)
-    assert "ещё нет PIN-кода" in text
+    # Worded as any miss (it would tell that 7700002 exists), with the way to get a PIN.
+    assert text.startswith("ЛС 7700002 и этот PIN-код не совпадают")
+    assert "если PIN-кода нет, получите его в расчётном центре" in text
     assert await count(hub, PinFailure) == 1
 
 

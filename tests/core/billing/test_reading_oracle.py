@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.billing.models import MeterReading, PinFailure
+from core.intake.models import InboundRecord
 from core.intake.service import receive
 from core.runtime import Hub
 from tests.core.billing.factories import PIN, setup_billing
@@ -31,19 +32,49 @@ async def count(hub: Hub, model: type) -> int:
 
 
 @pytest.mark.parametrize("keyword", ["показания", "reading", "读数"])
-@pytest.mark.parametrize("sender", [STRANGER, HOLDER], ids=["stranger", "holder"])
-async def test_an_existing_and_an_absent_account_get_the_same_answer(
-    hub: Hub, keyword: str, sender: str
+async def test_a_stranger_gets_the_same_answer_for_an_existing_and_an_absent_account(
+    hub: Hub, keyword: str
 ) -> None:
     await setup_billing(hub)
-    for second in ("150", PIN, "1111"):
-        existing = await reply_to(hub, f"{keyword} {EXISTING_NOT_THEIRS} {second}", sender)
-        absent = await reply_to(hub, f"{keyword} {ABSENT} {second}", sender)
-        assert existing == absent, (second, existing, absent)
-        assert EXISTING_NOT_THEIRS not in existing
-    # Nothing was tried as a PIN, and no reading reached anyone's meter.
-    assert await count(hub, PinFailure) == 0
+    for n, second in enumerate(("1111", PIN[::-1], "98765")):
+        # Two fresh senders, so each answer counts the same tries.
+        existing = await reply_to(
+            hub, f"{keyword} {EXISTING_NOT_THEIRS} {second}", f"+7900555{n:02d}01"
+        )
+        absent = await reply_to(hub, f"{keyword} {ABSENT} {second}", f"+7900555{n:02d}02")
+        same = existing.replace(EXISTING_NOT_THEIRS, "N") == absent.replace(ABSENT, "N")
+        assert same, (second, existing, absent)
+    # A stranger can only be proving an account: every try counted, no reading recorded.
+    assert await count(hub, PinFailure) == 6
     assert await count(hub, MeterReading) == 0
+
+
+async def test_a_holders_numbers_are_readings_whatever_exists(hub: Hub) -> None:
+    await setup_billing(hub)
+    for second in ("150", "1111"):
+        existing = await reply_to(hub, f"показания {EXISTING_NOT_THEIRS} {second}", HOLDER)
+        absent = await reply_to(hub, f"показания {ABSENT} {second}", HOLDER)
+        assert existing.replace(EXISTING_NOT_THEIRS, "N") == absent.replace(ABSENT, "N")
+        assert EXISTING_NOT_THEIRS not in existing
+    assert await count(hub, PinFailure) == 0
+
+
+async def test_a_strangers_pin_is_never_stored_nor_queued(hub: Hub) -> None:
+    await setup_billing(hub)
+    texts = (
+        "показания 7700001 9876 счетчик сломался",  # a wrong PIN, from a stranger
+        f"показания 7700001 {PIN} 150",  # the right one: proves the account, takes 150
+        f"показания 7700001 {PIN} счетчик сломался",  # now a holder, PIN and words
+    )
+    for text in texts:
+        result = await receive(hub=hub, message=inbound(text, sender=STRANGER))
+        assert result.ticket_id is None  # a command with a PIN never reaches a person
+        async with hub.session_factory() as session:
+            stored = await session.scalar(
+                select(InboundRecord.text).where(InboundRecord.id == result.inbound_id)
+            )
+        assert stored is not None and "7700001" in stored
+        assert PIN not in stored and "9876" not in stored
 
 
 async def test_the_holder_still_names_their_own_account(hub: Hub) -> None:
