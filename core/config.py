@@ -172,10 +172,12 @@ class Settings(BaseSettings):
     # and case photos have their own, larger limits.
     max_body_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024 * 1024)
-    # Staff login: wrong passwords allowed per account and per client address within the
-    # window before further attempts are refused (the lock lifts as the window moves on).
+    # Staff login: attempts allowed per account (a success starts its count again) and per
+    # client address (every attempt counts) within the window; further attempts are refused
+    # until the window moves on. Behind a proxy, run uvicorn with the proxy's address in
+    # FORWARDED_ALLOW_IPS so the client address is the caller's, not the proxy's.
     login_max_failures: int = Field(default=5, ge=1, le=100)
-    login_max_failures_per_client: int = Field(default=20, ge=1, le=1000)
+    login_max_failures_per_client: int = Field(default=50, ge=1, le=1000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     simulator_enabled: bool | None = None

@@ -59,24 +59,29 @@ async def log_in(
     """Returns the staff member for these credentials, or raises LoginFailed / LoginLocked.
 
     A locked account is refused even with the right password: otherwise a guesser would
-    learn the password the moment they found it, lock or not.
+    learn the password the moment they found it, lock or not. Attempts, not only failures,
+    count: an account allows ``login_max_failures`` tries in the window (a success starts
+    it again), an address ``login_max_failures_per_client`` tries of any account.
     """
     limits = LoginLimits.from_settings(settings)
     account = username.strip().lower()[:64]
-    locked = not await limiter.test(limits.per_account, "login-account", account) or (
-        not await limiter.test(limits.per_client, "login-client", client)
-    )
-    if locked:
+    # Every attempt is counted before the password is checked: counting only failures,
+    # after the check, let thirty attempts sent at once all through before the first
+    # failure was counted. ``hit`` tests and counts in one step (atomically in Redis).
+    allowed = await limiter.hit(limits.per_account, "login-account", account)
+    allowed = await limiter.hit(limits.per_client, "login-client", client) and allowed
+    if not allowed:
         _audit(db_session, "login_locked", username, client)
         await db_session.commit()
         raise LoginLocked(limits.minutes)
     user = await authenticate_staff(db_session=db_session, username=username, password=password)
     if user is None:
-        await limiter.hit(limits.per_account, "login-account", account)
-        await limiter.hit(limits.per_client, "login-client", client)
         _audit(db_session, "login_failed", username, client)
         await db_session.commit()
         raise LoginFailed
+    # A success clears the account's count (its failures were someone's typos, now past);
+    # the address keeps its count, so one valid login cannot wipe a spray across accounts.
+    await limiter.clear(limits.per_account, "login-account", account)
     _audit(db_session, "login_succeeded", username, client, user.id)
     await db_session.commit()
     return user

@@ -65,3 +65,25 @@ async def test_a_right_password_before_the_limit_logs_in(client: httpx.AsyncClie
         await client.post("/api/v1/session", json=_login("agent", "guess"))
     answer = await client.post("/api/v1/session", json=_login("agent", "agent-demo"))
     assert answer.status_code == 200 and answer.json()["role"] == "agent"
+
+
+async def test_attempts_sent_at_once_are_counted_before_any_password_is_checked(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    import asyncio
+
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/session", json=_login("admin", f"guess{n}")) for n in range(30))
+    )
+    codes = sorted(a.status_code for a in answers)
+    # Five tries for the account, however they arrive; the rest are refused unchecked.
+    assert codes.count(401) == 5 and codes.count(429) == 25
+    assert (await _kinds(hub, "admin")).count("login_failed") == 5
+
+
+async def test_a_success_starts_the_accounts_count_again(client: httpx.AsyncClient) -> None:
+    for _ in range(4):
+        await client.post("/api/v1/session", json=_login("agent", "guess"))
+    assert (await client.post("/api/v1/session", json=_login("agent", "agent-demo"))).is_success
+    for _ in range(4):
+        assert (await client.post("/api/v1/session", json=_login("agent", "x"))).status_code == 401
