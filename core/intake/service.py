@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import InboundMessage
+from channels.contract import Channel, InboundMessage
 from channels.templates import render
 from core.billing import intake as billing_intake  # noqa: F401  (registers billing)
 from core.complaints import intake as complaints_intake  # noqa: F401  (registers complaints)
@@ -371,16 +371,20 @@ async def _continue(
     return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
 
 
-async def recorded_raw(*, db_session: AsyncSession, message: InboundMessage) -> dict[str, Any]:
-    """Returns the channel's raw fields kept with the first message of this provider id."""
-    payload = await db_session.scalar(
+async def recorded_raws(
+    *, db_session: AsyncSession, provider_message_id: str
+) -> list[dict[str, Any]]:
+    """Returns the raw fields kept with every message of this provider id, on any channel."""
+    payloads = await db_session.scalars(
         select(InboundRecord.payload).where(
-            InboundRecord.channel == message.channel,
-            InboundRecord.provider_message_id == message.provider_message_id,
+            # Every channel named: the unique index leads with the channel, so this is a
+            # handful of index lookups rather than a scan of every message ever received.
+            InboundRecord.channel.in_([str(channel) for channel in Channel]),
+            InboundRecord.provider_message_id == provider_message_id,
         )
     )
-    raw = (payload or {}).get("raw")
-    return raw if isinstance(raw, dict) else {}
+    raws = [(payload or {}).get("raw") for payload in payloads]
+    return [raw for raw in raws if isinstance(raw, dict)]
 
 
 async def _existing_result(session: AsyncSession, message: InboundMessage) -> IntakeResult:

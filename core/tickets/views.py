@@ -16,7 +16,7 @@ from core.intake import service as intake_service
 from core.intake.backoffices import claim
 from core.intake.intents import read_command
 from core.routing.enums import BackOffice
-from core.runtime import TOPIC_TICKETS
+from core.runtime import TOPIC_TICKETS, Hub
 from core.tickets import presenters
 from core.tickets import service as tickets_service
 from core.tickets.enums import TicketKind, TicketStatus
@@ -55,6 +55,19 @@ async def _ticket_in_scope(db_session: SessionDep, number: str, principal: Princ
     return ticket
 
 
+async def _refuse_a_reused_key(hub: Hub, provider_message_id: str, fingerprint: str) -> None:
+    """Refuses a key already used for another request, on whichever channel it was."""
+    async with hub.session_factory() as db_session:
+        raws = await intake_service.recorded_raws(
+            db_session=db_session, provider_message_id=provider_message_id
+        )
+    if any(raw.get("request") != fingerprint for raw in raws):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "this Idempotency-Key was already used for a different request",
+        )
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketCreated)
 async def create_ticket(
     body: TicketCreate,
@@ -89,6 +102,8 @@ async def create_ticket(
         continue_recent=False,
         raw={"taken_by": principal.actor, "request": fingerprint},
     )
+    if idempotency_key is not None:
+        await _refuse_a_reused_key(hub, message.provider_message_id, fingerprint)
     try:
         result = await intake_service.receive(hub=hub, message=message)
     except intake_service.IntakeRejected as exc:
@@ -98,13 +113,8 @@ async def create_ticket(
             status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
         ) from exc
     if result.duplicate and idempotency_key is not None:
-        async with hub.session_factory() as db_session:
-            first = await intake_service.recorded_raw(db_session=db_session, message=message)
-        if first.get("request") != fingerprint:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                "this Idempotency-Key was already used for a different request",
-            )
+        # A retry racing the first request: the first one's record is there now.
+        await _refuse_a_reused_key(hub, message.provider_message_id, fingerprint)
     if result.ticket_number is None:
         # A command such as STATUS was sent through the ticket API: nothing to create.
         raise HTTPException(

@@ -231,3 +231,14 @@ async def test_a_whole_emoji_escaped_in_json_is_fine(client: httpx.AsyncClient, 
         headers={**await api_key(hub), "Content-Type": "application/json"},
     )
     assert answer.status_code == 201, answer.text
+
+
+async def test_an_idempotency_key_is_one_request_whatever_the_channel(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    headers = {**await api_key(hub), "Idempotency-Key": "call-2026-12-06-0002"}
+    first = await client.post("/api/v1/tickets", json=NEW, headers=headers)
+    other = await client.post("/api/v1/tickets", json={**NEW, "channel": "web"}, headers=headers)
+    assert first.status_code == 201 and other.status_code == 422
+    async with hub.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
