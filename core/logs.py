@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 # Phone numbers as we store them (E.164), as people type them (+7 (900) 123-45-67) and as
 # Russian landlines dial them (8 900 ...). Timestamps, ids and IP addresses stay readable.
@@ -19,16 +20,24 @@ _PHONE = re.compile(
 # Query parameters that carry a secret: API keys, tokens, one-time codes, PINs, passwords
 # and signatures, as names of their own (key, code, pin) or as the end of one (api_key,
 # access_token, client_secret). ``service_code`` and the like end otherwise and stay.
-_SECRET_QUERY = re.compile(
-    r"(?i)(?<=[?&;])"
-    r"((?:key|code|pin|sig|signature|auth|[\w.-]*(?:api_?key|token|secret|password|passwd))=)"
-    r"[^&;#\s\"']*"
+_SECRET_NAME = re.compile(
+    r"(?i)^(?:key|code|pin|sig|signature|auth|[\w.-]*(?:api_?key|token|secret|password|passwd))$"
 )
+# Any name=value pair of a query string. The name is judged decoded (``api%5Fkey`` is the
+# framework's ``api_key`` too), the value masked as it was written.
+_QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;#\s\"']+)=([^&;#\s\"']*)")
+# A ticket link's key is a capability: whoever holds it may read the ticket.
+_CAPABILITY_PATH = re.compile(r"(/simulator/tickets/\d+/)[0-9A-Za-z_-]{8,}")
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    name = unquote_plus(match.group(1))
+    return f"{match.group(1)}=***" if _SECRET_NAME.match(name) else match.group(0)
 
 
 def mask_secrets(text: str) -> str:
-    """Returns ``text`` with the values of secret query parameters (api_key=…) masked."""
-    return _SECRET_QUERY.sub(r"\1***", text)
+    """Returns ``text`` with secret query values (api_key=…) and ticket-link keys masked."""
+    return _CAPABILITY_PATH.sub(r"\1***", _QUERY_PAIR.sub(_mask_pair, text))
 
 
 def _masked_argument(value: Any) -> Any:

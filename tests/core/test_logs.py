@@ -39,6 +39,17 @@ SECRET = "hub_Sup3rSecretKey"  # noqa: S105 (a value to look for, not a credenti
             f"/t?x=1&password={SECRET}&refresh_token={SECRET}",
             "/t?x=1&password=***&refresh_token=***",
         ),
+        # A name written percent-encoded is still the name the framework reads.
+        (
+            f"POST /open311/v2/requests.json?api%5Fkey={SECRET} HTTP/1.1",
+            "POST /open311/v2/requests.json?api%5Fkey=*** HTTP/1.1",
+        ),
+        (f"/x?api%5fKEY={SECRET}&lang=ru", "/x?api%5fKEY=***&lang=ru"),
+        # A ticket link's key is a capability: whoever holds it reads the ticket.
+        (
+            "GET /simulator/tickets/0000018/0123456789abcdef0123456789abcdef HTTP/1.1",
+            "GET /simulator/tickets/0000018/*** HTTP/1.1",
+        ),
         # What is not a secret stays readable.
         ("/open311/v2/requests.json?service_code=garbage&status=open", None),
         ("api_key is missing, unknown or revoked", None),
