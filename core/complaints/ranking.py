@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from core.complaints.integrity import Score
 from core.complaints.models import Manager, PropertyCompany, ScoreEvent, ScoreRule, ScoreWeight
@@ -97,5 +97,8 @@ def _note_statement(state: ORMExecuteState) -> None:
         state.session.info[_CHANGED] = True
 
 
-def _forget_note(session: Session, _previous: object) -> None:
-    session.info.pop(_CHANGED, None)
+def _forget_note(session: Session, previous: SessionTransaction) -> None:
+    # A savepoint rolled back (an import's bad row) undoes only its own part: what the
+    # outer transaction changed still commits, so its note stays.
+    if not previous.nested:
+        session.info.pop(_CHANGED, None)

@@ -70,3 +70,24 @@ async def test_a_change_made_elsewhere_shows_within_the_cache_time(
     while ("uyut", "blacklist") not in await _codes(client):
         assert time.monotonic() - changed_at < 5, "the ranking never caught up"
         await asyncio.sleep(0.05)
+
+
+async def test_a_savepoint_rolled_back_keeps_the_outer_change_noted(
+    hub: Hub, client: httpx.AsyncClient
+) -> None:
+    from sqlalchemy import select
+
+    from core.complaints.models import PropertyCompany
+
+    assert ("uyut", "blacklist") not in await _codes(client)
+    async with hub.session_factory() as session, session.begin():
+        company = await session.scalar(
+            select(PropertyCompany).where(PropertyCompany.code == "uyut")
+        )
+        assert company is not None
+        company.blacklisted, company.blacklist_reason = True, "forged meter readings"
+        await session.flush()
+        # An import's bad row rolls back its own savepoint; the company change stands.
+        savepoint = await session.begin_nested()
+        await savepoint.rollback()
+    assert ("uyut", "blacklist") in await _codes(client)
