@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -24,17 +25,34 @@ def embedded_secret(data_dir: Path) -> str:
 
     It lives in the data directory beside the database (mode 0600), so it survives
     restarts and stays on the machine; nothing published can sign this hub's sessions.
-    Several processes starting at once agree: the first to create the file wins.
+    The key is written to a file of its own and then linked into place, so nobody ever
+    reads a half-written key, and of several processes starting at once the first link
+    wins and all use its key.
     """
     path = data_dir / SECRET_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    existing = _read_secret(path)
+    if existing:
+        return existing
+    descriptor, draft = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")  # mode 0600
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            if not _read_secret(path):  # an empty file left by a crash: replace it
+                os.replace(draft, path)
+    finally:
+        Path(draft).unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    try:
         return path.read_text(encoding="ascii").strip()
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return ""
 
 
 def _secret_default(data: dict[str, Any]) -> SecretStr:

@@ -162,7 +162,9 @@ async def client(hub: Hub, settings: Settings) -> AsyncIterator[httpx.AsyncClien
     """Returns an HTTP client talking to the app in-process."""
     # Building the app costs about a quarter of a second; what it is made of depends only
     # on the settings below, so tests share one app per shape and each sets its own hub.
+    # (The dump writes secrets as stars, so the key's own value is added.)
     shape = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    shape += settings.secret_key.get_secret_value()
     app = _apps.get(shape)
     if app is None:
         app = _apps[shape] = create_app(settings, hub=hub, run_worker=False, prepare_database=False)

@@ -242,3 +242,10 @@ async def test_an_idempotency_key_is_one_request_whatever_the_channel(
     assert first.status_code == 201 and other.status_code == 422
     async with hub.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_an_empty_secret_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("")
+    secret = Settings(data_dir=tmp_path).secret_key.get_secret_value()
+    assert len(secret) >= 32 and (tmp_path / "secret_key").read_text() == secret
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no drafts left
