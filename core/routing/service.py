@@ -80,7 +80,7 @@ class RoutingTable:
                 1
                 for words in (category.keywords or {}).values()
                 for word in words
-                if word and word.casefold() in folded
+                if word and _has_word(folded, word.casefold())
             )
             if hits and (best is None or hits > best[0]):
                 best = (hits, category)
@@ -232,3 +232,22 @@ async def list_rules(*, db_session: AsyncSession) -> list[RoutingRule]:
     return list(
         await db_session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
     )
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Returns whether ``word`` starts a word of ``text`` (a stem: "фонар" in "фонарь").
+
+    A keyword inside another word is no match ("tree" in "street"). Chinese and Japanese
+    are written without spaces, so there any position is a word's start.
+    """
+    start = text.find(word)
+    while start != -1:
+        if start == 0 or not text[start - 1].isalnum() or _unspaced(word[0]):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def _unspaced(char: str) -> bool:
+    code = ord(char)
+    return 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF

@@ -79,6 +79,27 @@ def test_keywords_pick_the_category_with_most_hits_in_any_language() -> None:
     assert table.classify_text("Hello") is None
 
 
+async def test_a_keyword_inside_another_word_is_no_match(hub: Hub) -> None:
+    table = await hub.routing.get()
+    # "tree" is inside "street": an English street problem is not a fallen tree.
+    for text in (
+        "Streetlight not working near the station",
+        "The street light is out near the railway station",
+        "near the station the light is out",
+    ):
+        found = table.classify_text(text)
+        assert found is not None and found.code == "street_light", (text, found)
+    # Nothing on "our street" is about trees (the old substring vote said it was).
+    assert table.classify_text("Something is wrong on our street") is None
+    tree = table.classify_text("A tree fell on the path")
+    assert tree is not None and tree.code == "tree_damage"
+    # Stems still find their word's endings, and Chinese needs no spaces.
+    lamp = table.classify_text("Фонарь не горит у вокзала")
+    assert lamp is not None and lamp.code == "street_light"
+    chinese = table.classify_text("车站附近路灯不亮")
+    assert chinese is not None and chinese.code == "street_light"
+
+
 CATEGORIES = """\
 code,kind,name_en,name_ru,name_zh,keywords_en,keywords_ru,keywords_zh,menu_key,priority
 ice,city_case,Ice on the pavement,Гололёд,路面结冰,ice|slippery,гололёд|скользко,结冰,8,high
