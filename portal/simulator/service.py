@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,19 @@ from core.intake.models import InboundRecord
 from core.outbox.models import OutboxMessage
 from core.tickets.models import Ticket, TicketMessage
 from core.tickets.numbers import format_public_number
+
+MAX_IDENTITIES = 10
+
+
+def identities(session: MutableMapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Returns the (channel, as typed, normalised) addresses this browser has played."""
+    return [(str(c), str(raw), str(norm)) for c, raw, norm in session.get("sim", [])]
+
+
+def remember_identity(session: MutableMapping[str, Any], identity: tuple[str, str, str]) -> None:
+    """Adds an address to this browser's conversation, newest first."""
+    known = [list(i) for i in identities(session) if tuple(i) != identity]
+    session["sim"] = ([list(identity)] + known)[:MAX_IDENTITIES]
 
 
 @dataclass(frozen=True)

@@ -26,17 +26,11 @@ from portal.simulator import service as simulator_service
 router = APIRouter(prefix="/simulator", include_in_schema=False)
 
 CHANNELS = (Channel.SMS, Channel.TELEGRAM, Channel.VOICE, Channel.WEB)
-MAX_IDENTITIES = 10
 MAX_TEXT = 4000
 
 
 def _identities(request: Request) -> list[tuple[str, str, str]]:
-    return [(str(c), str(raw), str(norm)) for c, raw, norm in request.session.get("sim", [])]
-
-
-def _remember(request: Request, identity: tuple[str, str, str]) -> None:
-    known = [list(i) for i in _identities(request) if tuple(i) != identity]
-    request.session["sim"] = ([list(identity)] + known)[:MAX_IDENTITIES]
+    return simulator_service.identities(request.session)
 
 
 def _secret(request: Request) -> str:
@@ -182,7 +176,7 @@ async def simulator_send(
         await intake_service.receive(hub=hub, message=message)
     except intake_service.IntakeRejected as exc:
         return await _page(request, db_session, error=str(exc), form=form, code=422)
-    _remember(request, (chosen.value, address, normalised))
+    simulator_service.remember_identity(request.session, (chosen.value, address, normalised))
     keep = {"channel": chosen.value, "address": address if chosen is not Channel.WEB else ""}
     request.session["sim_form"] = keep
     return RedirectResponse("/simulator", status_code=status.HTTP_303_SEE_OTHER)

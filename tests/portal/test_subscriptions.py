@@ -157,3 +157,17 @@ async def test_saving_topics_leads_to_a_page_that_can_be_reloaded(
     # The address the form posted to, reloaded or bookmarked, leads to the page too.
     stale = await client.get("/subscriptions/topics")
     assert stale.status_code == 303 and stale.headers["location"] == "/subscriptions"
+
+
+async def test_without_an_sms_provider_the_code_shows_in_the_simulator(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    token = await csrf(client, "en")
+    sent = await client.post(
+        "/subscriptions/phone", data={"phone": "8 900 100-00-01", "csrf": token}
+    )
+    assert sent.status_code == 303
+    code = re.search(r"\d{6}", await last_sms(hub))
+    assert code
+    conversation = (await client.get("/simulator/conversation")).json()
+    assert any(code.group() in line["text"] for line in conversation), conversation
