@@ -6,7 +6,7 @@ import secrets
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -91,6 +91,24 @@ async def _page(
             "message_id": uuid.uuid4().hex,
         },
         status_code=code,
+    )
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    """A page, in the reader's language, for a ticket link that opens nothing."""
+    language = page_language(request)
+    _ = translator(language)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "_": _,
+            "lang": language,
+            "title": _("Request not found"),
+            "message": _("There is no such request, or the link is not complete."),
+            "back": "/simulator",
+        },
+        status_code=status.HTTP_404_NOT_FOUND,
     )
 
 
@@ -216,7 +234,7 @@ async def simulator_my_ticket(number: str, request: Request, db_session: Session
         )
     )
     if ticket is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket from this simulator")
+        return _not_found(request)
     link = _ticket_link(_secret(request), ticket.public_number)
     if request.url.query:
         link += "?" + request.url.query  # keep ?lang=
@@ -236,7 +254,7 @@ async def simulator_ticket(
         ticket = await tickets_service.get(db_session=db_session, ticket_id=ticket_id)
     if ticket is None:
         # A wrong key and an unknown number look alike: the number alone tells nothing.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket, or the link is wrong")
+        return _not_found(request)
     language = page_language(request)
     category = await db_session.get(Category, ticket.category_id) if ticket.category_id else None
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)

@@ -212,7 +212,9 @@ async def test_a_ticket_link_works_for_whoever_holds_it(
         # The number alone, or with a made-up key, opens nothing: the key is unguessable.
         assert (await stranger.get(f"/simulator/tickets/{number}")).status_code == 404
         forged = link[:-4] + ("0000" if not link.endswith("0000") else "1111")
-        assert (await stranger.get(forged)).status_code == 404
+        refused = await stranger.get(forged, params={"lang": "ru"})
+        # A page in the reader's language, not a bare JSON error.
+        assert refused.status_code == 404 and "Обращение не найдено" in refused.text
         other = format_public_number(parse_public_number(number) + 1)  # type: ignore[operator]
         assert (await stranger.get(link.replace(number, other))).status_code == 404
 
