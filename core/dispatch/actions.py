@@ -493,7 +493,7 @@ async def merge(
     Returns the outbox ids to deliver (the reporter is told which case they now follow).
     """
     if ctx.principal.role not in CENTRE:
-        raise NotAllowed(f"a {ctx.principal.role} may not merge cases")
+        raise NotAllowed(f"the role {ctx.principal.role} may not merge cases")
     if Stage(case.stage) not in (Stage.ACCEPTED, Stage.REGISTERED):
         raise IllegalAction(f"only a new report can be merged; this one is {case.stage}")
     if target_ticket.id == ticket.id:

@@ -89,7 +89,7 @@ def check(action: Action, stage: Stage, role: Role, reason: str | None) -> Trans
     """Returns the transition for ``action`` from ``stage``, or raises why it is refused."""
     transition = TRANSITIONS[action]
     if role not in transition.roles:
-        raise NotAllowed(f"a {role} may not {action} a case")
+        raise NotAllowed(f"the role {role} may not {action} a case")
     if stage not in transition.sources:
         allowed = ", ".join(sorted(transition.sources))
         raise IllegalAction(f"cannot {action} a case that is {stage} (only when {allowed})")
