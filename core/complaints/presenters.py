@@ -28,6 +28,7 @@ from core.complaints.schemas import (
     ScoreEventOut,
     ScoreOut,
 )
+from core.i18n import pick_name
 from core.routing.models import Category
 from core.tickets.enums import Direction
 from core.tickets.models import Ticket, TicketMessage
@@ -41,6 +42,16 @@ async def codes(db_session: AsyncSession, model: Any, ids: set[int | None]) -> d
         return {}
     rows = await db_session.execute(select(model.id, model.code).where(model.id.in_(wanted)))
     return {row_id: code for row_id, code in rows}
+
+
+async def company_name(*, db_session: AsyncSession, ticket_id: int, language: str) -> str | None:
+    """Returns the name of the property company a complaint went to, if it went to one."""
+    names = await db_session.scalar(
+        select(PropertyCompany.names)
+        .join(Complaint, Complaint.company_id == PropertyCompany.id)
+        .where(Complaint.ticket_id == ticket_id)
+    )
+    return pick_name(names, language) if names else None
 
 
 async def complaint_page(

@@ -78,6 +78,11 @@ class CaseOut(BaseModel):
     stage: Stage
     status: str
     category: str | None
+    # Beside each code, what a person reads, in the caller's language.
+    stage_name: str = ""
+    category_name: str | None = None
+    department_name: str | None = None
+    district_name: str | None = None
     urgency: Urgency
     summary: str
     channel: str
@@ -111,6 +116,9 @@ class EventOut(BaseModel):
     actor: str
     data: dict[str, Any]
     created_at: datetime
+    # Who acted and what changed, in words; ``actor`` and ``data`` stay for programs.
+    actor_name: str = ""
+    description: str = ""
 
 
 class ExtensionOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,27 +41,41 @@ async def _rows(db_session: AsyncSession, model: Any, ids: set[int], *columns: A
     )
 
 
+def department_ids(ticket: Ticket, events: list[TicketEvent]) -> set[int]:
+    """Returns the departments a ticket and its events name."""
+    found = {ticket.department_id} if ticket.department_id else set()
+    for event in events:
+        department = (event.data or {}).get("department_id")
+        if isinstance(department, int):
+            found.add(department)
+    return found
+
+
 async def names_for(
-    *, db_session: AsyncSession, ticket: Ticket, events: list[TicketEvent]
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    events: list[TicketEvent],
+    departments: Mapping[int, Mapping[str, str]] | None = None,
 ) -> Names:
     """Returns the people, keys and departments a ticket's events name, one query each."""
     staff_ids: set[int] = set()
     key_ids: set[int] = set()
-    department_ids = {ticket.department_id} if ticket.department_id else set()
     for event in events:
         kind, number = actor_ids(event.actor)
         if number is not None:
             (staff_ids if kind == "staff" else key_ids).add(number)
-        department = (event.data or {}).get("department_id")
-        if isinstance(department, int):
-            department_ids.add(department)
     staff = await _rows(db_session, StaffUser, staff_ids, StaffUser.display_name, StaffUser.role)
     keys = await _rows(db_session, ApiKey, key_ids, ApiKey.name)
-    departments = await _rows(db_session, Department, department_ids, Department.names)
+    if departments is None:
+        # A back office that already read these departments (for their codes) passes them in,
+        # so the table is read once per request.
+        rows = await _rows(db_session, Department, department_ids(ticket, events), Department.names)
+        departments = {row[0]: row[1] for row in rows}
     return Names(
         staff={row[0]: (row[1], str(row[2])) for row in staff},
         api_keys={row[0]: row[1] for row in keys},
-        departments={row[0]: row[1] for row in departments},
+        departments=departments,
     )
 
 

@@ -111,7 +111,8 @@ def _department(language: str, names: Names, department_id: Any) -> str | None:
     return pick_name(dict(found), language) if found else None
 
 
-def _stage(language: str, back_office: str, stage: str) -> str:
+def stage_name(language: str, back_office: str, stage: str) -> str:
+    """Returns the name of a back office's workflow stage (dispatch or complaints)."""
     prefix = "complaint_stage" if back_office == "complaints" else "stage"
     return gettext(language, f"{prefix}:{stage}")
 
@@ -148,10 +149,10 @@ def describe_event(
     if kind in (EventKind.ASSIGNED, EventKind.STAGE_CHANGED) and department:
         return gettext(language, "Handed to {department}", department=department)
     if kind == EventKind.STAGE_CHANGED:
-        stage = _stage(language, back_office, str(field("stage")))
+        stage = stage_name(language, back_office, str(field("stage")))
         if not field("previous"):
             return gettext(language, "Stage: {stage}", stage=stage)
-        previous = _stage(language, back_office, str(field("previous")))
+        previous = stage_name(language, back_office, str(field("previous")))
         return gettext(language, "Stage: {previous} → {stage}", previous=previous, stage=stage)
     return _describe_other(language, kind, data, channel)
 

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import select
 
 from channels.contract import Channel, InboundMessage
+from core.complaints import presenters as complaints_presenters
 from core.db import utcnow
 from core.i18n import pick_name
 from core.intake import service as intake_service
 from core.residents.service import InvalidAddress, normalise_address
+from core.routing.enums import BackOffice
 from core.routing.models import Category
 from core.tickets import presenters
 from core.tickets import service as tickets_service
@@ -259,6 +261,14 @@ async def simulator_ticket(
     category = await db_session.get(Category, ticket.category_id) if ticket.category_id else None
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
     names = await presenters.names_for(db_session=db_session, ticket=ticket, events=events)
+    # A complaint is handled by the inspection but answered by the company it went to.
+    company = (
+        await complaints_presenters.company_name(
+            db_session=db_session, ticket_id=ticket.id, language=language
+        )
+        if ticket.back_office == BackOffice.COMPLAINTS
+        else None
+    )
     return TEMPLATES.TemplateResponse(
         request,
         "simulator/ticket.html",
@@ -269,6 +279,7 @@ async def simulator_ticket(
             "status": presenters.status_word(language, ticket.status),
             "back_office": presenters.back_office_name(language, ticket.back_office),
             "department": presenters.department_name(ticket, names, language),
+            "company": company,
             "category": pick_name(category.names, language) if category else "",
             "messages": await tickets_service.thread(db_session=db_session, ticket_id=ticket.id),
             "history": presenters.history_rows(

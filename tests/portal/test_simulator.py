@@ -281,3 +281,30 @@ async def test_the_ticket_page_names_offices_people_and_what_changed(
         # No codes or ids: not the back office's, not a staff member's, not an event's.
         assert "staff:" not in html and ">dispatch<" not in html and "event:" not in html
         assert "dispatcher (" not in html  # the public sees a role, not the person
+
+
+COMPANY_WORDS = {
+    "en": ("Property company", "Uyut Housing"),
+    "ru": ("Управляющая компания", "УК «Уют»"),
+    "zh": ("物业公司", "舒适物业"),
+}
+
+
+async def test_the_ticket_page_names_the_company_a_complaint_went_to(
+    client: httpx.AsyncClient,
+) -> None:
+    _, csrf, message_id = await page(client)
+    # The demo owner of flat 1 in b001, an estate under contract with «Уют».
+    await send(
+        client,
+        csrf=csrf,
+        message_id=message_id,
+        channel="sms",
+        address="+79001000001",
+        text="Не работает лифт в подъезде",
+    )
+    link = ticket_links((await client.get("/simulator")).text)[0]
+    for lang, (label, company) in COMPANY_WORDS.items():
+        html = (await client.get(link, params={"lang": lang})).text
+        assert re.search(rf"<dt>{label}</dt><dd>{company}</dd>", html), (lang, html)
+        assert ">uyut<" not in html
