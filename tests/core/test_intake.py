@@ -262,3 +262,14 @@ async def test_a_nul_character_from_a_provider_is_dropped_not_fatal(hub: Hub) ->
     async with hub.session_factory() as session:
         record = await session.get(InboundRecord, result.inbound_id)
         assert record is not None and record.text == "Сломана скамейка"
+
+
+async def test_the_russian_receipt_teaches_the_russian_status_word(hub: Hub) -> None:
+    result = await intake.receive(hub=hub, message=inbound("Нет воды с утра"))
+    [reply] = result.replies
+    assert f"СТАТУС {result.ticket_number}" in reply.text and "STATUS" not in reply.text
+    # …and that word works as taught.
+    asked = await intake.receive(
+        hub=hub, message=inbound(f"СТАТУС {result.ticket_number}", provider_id="status-1")
+    )
+    assert asked.replies and result.ticket_number in asked.replies[0].text
