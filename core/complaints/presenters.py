@@ -29,10 +29,12 @@ from core.complaints.schemas import (
     ScoreOut,
 )
 from core.i18n import pick_name
+from core.routing.enums import BackOffice
 from core.routing.models import Category
 from core.tickets.enums import Direction
 from core.tickets.models import Ticket, TicketMessage
 from core.tickets.numbers import format_public_number
+from core.tickets.wording import stage_name
 
 
 async def codes(db_session: AsyncSession, model: Any, ids: set[int | None]) -> dict[int, str]:
@@ -54,33 +56,66 @@ async def company_name(*, db_session: AsyncSession, ticket_id: int, language: st
     return pick_name(names, language) if names else None
 
 
+# id -> (code, names per language)
+Named = dict[int, tuple[str, dict[str, str]]]
+
+
+async def named(db_session: AsyncSession, model: Any, ids: set[int | None]) -> Named:
+    """Returns the codes and names of the rows with these ids (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await db_session.execute(
+        select(model.id, model.code, model.names).where(model.id.in_(wanted))
+    )
+    return {row_id: (code, dict(names or {})) for row_id, code, names in rows}
+
+
 async def complaint_page(
-    db_session: AsyncSession, rows: list[tuple[Ticket, Complaint]]
+    db_session: AsyncSession, rows: list[tuple[Ticket, Complaint]], language: str
 ) -> list[ComplaintOut]:
-    categories = await codes(db_session, Category, {t.category_id for t, _ in rows})
-    estates = await codes(db_session, Estate, {c.estate_id for _, c in rows})
-    companies = await codes(db_session, PropertyCompany, {c.company_id for _, c in rows})
+    """Returns a page of complaints, each code looked up once per table for the whole page."""
+    lookups = await _lookups(db_session, rows)
     return [
-        ComplaintOut(**_fields(ticket, complaint, categories, estates, companies))
-        for ticket, complaint in rows
+        ComplaintOut(**_fields(ticket, complaint, lookups, language)) for ticket, complaint in rows
     ]
 
 
+async def _lookups(
+    db_session: AsyncSession, rows: list[tuple[Ticket, Complaint]]
+) -> dict[str, Named]:
+    return {
+        "category": await named(db_session, Category, {t.category_id for t, _ in rows}),
+        "estate": await named(db_session, Estate, {c.estate_id for _, c in rows}),
+        "company": await named(db_session, PropertyCompany, {c.company_id for _, c in rows}),
+    }
+
+
+def _code_and_name(
+    lookups: dict[str, Named], table: str, row_id: int | None, language: str
+) -> tuple[str | None, str | None]:
+    found = lookups[table].get(row_id or 0)
+    return (found[0], pick_name(found[1], language)) if found else (None, None)
+
+
 def _fields(
-    ticket: Ticket,
-    complaint: Complaint,
-    categories: dict[int, str],
-    estates: dict[int, str],
-    companies: dict[int, str],
+    ticket: Ticket, complaint: Complaint, lookups: dict[str, Named], language: str
 ) -> dict[str, Any]:
+    category, category_name = _code_and_name(lookups, "category", ticket.category_id, language)
+    estate, estate_name = _code_and_name(lookups, "estate", complaint.estate_id, language)
+    company, company_name = _code_and_name(lookups, "company", complaint.company_id, language)
     return {
         "number": ticket.public_number,
         "stage": complaint.stage,
+        "stage_name": stage_name(language, BackOffice.COMPLAINTS, complaint.stage),
         "status": ticket.status,
         "summary": ticket.summary,
-        "category": categories.get(ticket.category_id or 0),
-        "estate": estates.get(complaint.estate_id or 0),
-        "company": companies.get(complaint.company_id or 0),
+        "category": category,
+        "category_name": category_name,
+        "estate": estate,
+        "estate_name": estate_name,
+        "company": company,
+        "company_name": company_name,
         "triage_reason": complaint.triage_reason,
         "respond_by": complaint.respond_by,
         "due_at": ticket.due_at,
@@ -90,11 +125,10 @@ def _fields(
 
 
 async def complaint_detail(
-    db_session: AsyncSession, ticket: Ticket, complaint: Complaint
+    db_session: AsyncSession, ticket: Ticket, complaint: Complaint, language: str
 ) -> ComplaintDetail:
-    categories = await codes(db_session, Category, {ticket.category_id})
-    estates = await codes(db_session, Estate, {complaint.estate_id})
-    companies = await codes(db_session, PropertyCompany, {complaint.company_id})
+    """Returns a complaint with the resident's words (never who they are) and its orders."""
+    lookups = await _lookups(db_session, [(ticket, complaint)])
     messages = await db_session.scalars(
         select(TicketMessage)
         .where(TicketMessage.ticket_id == ticket.id, TicketMessage.direction != Direction.OUT)
@@ -108,7 +142,7 @@ async def complaint_detail(
         )
     )
     return ComplaintDetail(
-        **_fields(ticket, complaint, categories, estates, companies),
+        **_fields(ticket, complaint, lookups, language),
         answer=complaint.answer,
         answered_at=complaint.answered_at,
         verdict=complaint.verdict,

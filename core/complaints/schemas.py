@@ -168,6 +168,11 @@ class ComplaintOut(BaseModel):
     due_at: datetime | None
     overdue: bool
     created_at: datetime
+    # What the codes above stand for, in the caller's language (English for API keys).
+    stage_name: str = ""
+    category_name: str | None = None
+    estate_name: str | None = None
+    company_name: str | None = None
 
 
 class ComplaintDetail(ComplaintOut):

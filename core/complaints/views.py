@@ -115,7 +115,9 @@ async def list_complaints(
     rows, total = await complaints_service.list_complaints(
         db_session=db_session, principal=principal, filters=filters
     )
-    return ComplaintPage(total=total, items=await complaint_page(db_session, rows))
+    return ComplaintPage(
+        total=total, items=await complaint_page(db_session, rows, principal.language)
+    )
 
 
 async def _id_of(db_session: AsyncSession, model: Any, code: str | None) -> int | None:
@@ -136,7 +138,7 @@ async def get_complaint(number: str, db_session: SessionDep, principal: ReaderDe
         )
     except ComplaintNotFound as exc:
         raise refuse(exc) from exc
-    return await complaint_detail(db_session, ticket, complaint)
+    return await complaint_detail(db_session, ticket, complaint, principal.language)
 
 
 async def _step(
@@ -155,7 +157,7 @@ async def _step(
         raise refuse(exc) from exc
     await _finish(hub, db_session, outbox_ids)
     await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "stage"})
-    return await complaint_detail(db_session, ticket, complaint)
+    return await complaint_detail(db_session, ticket, complaint, principal.language)
 
 
 @router.post("/complaints/{number}/route", response_model=ComplaintDetail)

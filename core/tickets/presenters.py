@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,15 +119,20 @@ async def ticket_detail(*, db_session: AsyncSession, ticket: Ticket, language: s
         **ticket_out(ticket, language).model_dump(),
         department_name=department_name(ticket, names, language),
         messages=[MessageOut.model_validate(m) for m in messages],
-        events=[
-            EventOut(
-                kind=e.kind,
-                actor=e.actor,
-                data=e.data,
-                created_at=e.created_at,
-                actor_name=row.who,
-                description=row.what,
-            )
-            for e, row in zip(events, rows, strict=True)
-        ],
+        events=described_events(events, rows),
     )
+
+
+def described_events(events: Sequence[TicketEvent], rows: Sequence[HistoryRow]) -> list[EventOut]:
+    """Returns each event with who did it and what changed, in words, beside its codes."""
+    return [
+        EventOut(
+            kind=e.kind,
+            actor=e.actor,
+            data=e.data,
+            created_at=e.created_at,
+            actor_name=row.who,
+            description=row.what,
+        )
+        for e, row in zip(events, rows, strict=True)
+    ]
