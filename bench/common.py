@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from channels.installed import registry as installed_channels
 from core.config import Settings
 from core.demo import load_demo_if_empty
+from core.installed import installed
 from core.migrate import upgrade_engine
 from core.runtime import Hub, open_hub
 
@@ -98,7 +100,7 @@ async def fresh_hub(*, concurrency: int, use_redis: bool) -> Hub:
         db_max_overflow=0,
         continuation_minutes=0,
     )
-    hub = await open_hub(settings)
+    hub = await open_hub(settings, channels=installed_channels(settings), offices=installed())
     try:
         if hub.redis is not None:
             await hub.redis.flushdb()

@@ -62,11 +62,12 @@ from channels.contract import Channel, InboundMessage
 from core.auth import service as auth_service
 from core.auth.enums import Role
 from core.complaints import integrity
+from core.complaints.ranking import ranking_cache
 from core.complaints.service import local_day
 from core.db import transaction, utcnow
-from core.dispatch import places
 from core.intake import service as intake
 from core.runtime import Hub
+from core.territory import places
 from portal.app import create_app
 
 COMPLAINT_TEXTS = [
@@ -368,7 +369,7 @@ async def ranking(hub: Hub, args: argparse.Namespace) -> dict[str, Any]:
     app = create_app(hub.settings, hub=hub, run_worker=False, prepare_database=False)
     transport = httpx.ASGITransport(app=app)
     http: dict[str, Any] = {}
-    cache_seconds = hub.ranking.ttl
+    cache_seconds = ranking_cache(hub).ttl
     loaded: dict[str, Any] = {}
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
 
@@ -377,8 +378,8 @@ async def ranking(hub: Hub, args: argparse.Namespace) -> dict[str, Any]:
 
         # Without the cache (every request computes, as before it existed), then with it.
         for label, ttl in (("uncached", 0.0), ("cached", cache_seconds or 10.0)):
-            hub.ranking.ttl = ttl
-            hub.ranking.invalidate()
+            ranking_cache(hub).ttl = ttl
+            ranking_cache(hub).invalidate()
             requests = list(range(args.ranking_requests * (1 if ttl <= 0 else 20)))
             loaded[label] = (await _measure(requests, fetch, args.concurrency)).figures()
             log(
@@ -387,7 +388,7 @@ async def ranking(hub: Hub, args: argparse.Namespace) -> dict[str, Any]:
                     loaded[label],
                 )
             )
-        hub.ranking.ttl = 0.0
+        ranking_cache(hub).ttl = 0.0
         for path in ("/api/v1/complaints/ranking.csv", "/api/v1/complaints/ranking"):
             times = []
             for _ in range(args.repeat + 1):
@@ -409,7 +410,7 @@ async def ranking(hub: Hub, args: argparse.Namespace) -> dict[str, Any]:
                 "min_ms": round(min(times[1:]) * 1000, 1),
             }
             log(f"GET {path}: {http[path]}")
-        hub.ranking.ttl = cache_seconds
+        ranking_cache(hub).ttl = cache_seconds
 
     out = {
         "active_companies": active,

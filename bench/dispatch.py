@@ -50,7 +50,7 @@ from core.dispatch import actions, grid
 from core.dispatch import service as dispatch_service
 from core.dispatch.enums import Action
 from core.intake import service as intake
-from core.runtime import TOPIC_TICKETS, Hub
+from core.runtime import Hub
 from core.tickets.numbers import format_public_number
 from core.tickets.service import CITY_SCOPE
 
@@ -259,12 +259,9 @@ def _register(hub: Hub) -> Callable[[object], Awaitable[None]]:
             ticket, case = await dispatch_service.get_in_scope(
                 db_session=session, number=format_public_number(item), scope=CITY_SCOPE, lock=True
             )
-            result = await actions.act(
-                db_session=session, ticket=ticket, case=case, data=REGISTER, ctx=ctx
-            )
+            await actions.act(db_session=session, ticket=ticket, case=case, data=REGISTER, ctx=ctx)
+            # The commit runs the queueing and the wake-up (core.events.collector), as in a view.
             await session.commit()
-        await hub.enqueue_deliveries(result.outbox_ids)
-        await hub.publish(TOPIC_TICKETS, {"ticket_id": item, "event": "stage"})
 
     return register
 

@@ -7,9 +7,9 @@ The demo city plus ``--streets`` × ``--houses`` buildings (defaults: 100,000), 
 Russian, an English and a Chinese address ("ул. Каломиская, 17", "Kalomiford Street, 17",
 "卡洛米街17号"), street names made of syllables so their first letters are shared the way
 real ones are. The buildings are inserted in bulk SQL, then filed by
-``core.dispatch.places.index_buildings`` (timed).
+``core.territory.places.index_buildings`` (timed).
 
-1. ``core.dispatch.geocode.geocode`` over ``--messages`` texts: one in two names a
+1. ``core.territory.geocode.geocode`` over ``--messages`` texts: one in two names a
    building's address (in one of the three languages, with other numbers around it), one
    in four names a landmark by an alias, one in four names no place but has numbers. Every
    answer is checked against the building or landmark the text names. Run one at a time
@@ -43,11 +43,10 @@ from bench.common import fresh_hub, run_concurrently
 from bench.dispatch import _sequential
 from bench.dispatch_seed import log
 from core.db import transaction
-from core.dispatch import places
-from core.dispatch.geocode import Place, _contains, fold, geocode
-from core.dispatch.models import GazetteerEntry
 from core.runtime import Hub
-from core.territory.models import Building
+from core.territory import places
+from core.territory.geocode import Place, _contains, fold, geocode
+from core.territory.models import Building, GazetteerEntry
 
 SYLLABLES_RU = ["ка", "ло", "ми", "ре", "су", "та", "ве", "но", "ди", "зо"]
 SYLLABLES_EN = ["ka", "lo", "mi", "re", "su", "ta", "ve", "no", "di", "zo"]

@@ -28,10 +28,11 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 from bench.common import REDIS_URL, bench_database_url, recreate_database, run_concurrently
-from channels.registry import console_registry
+from channels.installed import registry as installed_channels
 from core.config import Settings
 from core.db import utcnow
 from core.demo import load_demo_if_empty
+from core.installed import installed
 from core.jobs.tasks import running_workers, send_notice
 from core.migrate import upgrade_engine
 from core.notices import service as notices_service
@@ -79,17 +80,15 @@ async def main(requests: int, recipients: int, rate: float, concurrency: int) ->
         sms_rate_per_second=rate,
     )
     twilio = Twilio()
-    senders = console_registry()
-    senders.register(
-        TwilioSender(
-            settings,
-            http_client=twilio,
-            rate=SendingRate(
-                per_second=rate, reply_reserve=settings.sms_reply_reserve, redis_url=REDIS_URL
-            ),
-        )
+    sms = TwilioSender(
+        settings,
+        http_client=twilio,
+        rate=SendingRate(
+            per_second=rate, reply_reserve=settings.sms_reply_reserve, redis_url=REDIS_URL
+        ),
     )
-    hub = await open_hub(settings, senders=senders)
+    channels = installed_channels(settings, senders={"sms": sms})
+    hub = await open_hub(settings, channels=channels, offices=installed())
     result: dict[str, Any] = {"concurrency": concurrency}
     try:
         if hub.redis is not None:

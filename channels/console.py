@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
+from collections.abc import Callable
 
-from channels.contract import Channel, Reply, SendResult
+from channels.contract import Reply, SendResult
+from core.config import Settings
 from core.residents.service import mask_address
 
 logger = logging.getLogger("hub.console_sender")
@@ -15,7 +17,7 @@ logger = logging.getLogger("hub.console_sender")
 class ConsoleSender:
     """Accepts every message at once; the outbox row is what the simulator shows."""
 
-    def __init__(self, channel: Channel, history: int = 1000) -> None:
+    def __init__(self, channel: str, history: int = 1000) -> None:
         self.channel = channel
         # Kept for the operator's eyes and the conformance test, bounded so it cannot grow.
         self.delivered: deque[tuple[str, Reply]] = deque(maxlen=history)
@@ -36,3 +38,12 @@ class ConsoleSender:
             len(reply.text),
         )
         return SendResult(provider_message_id=provider_id)
+
+
+def console_sender(channel: str) -> Callable[[Settings], ConsoleSender]:
+    """Returns a sender factory for ``channel`` that always builds the console sender."""
+
+    def build(_settings: Settings) -> ConsoleSender:
+        return ConsoleSender(channel)
+
+    return build

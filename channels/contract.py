@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Channel(StrEnum):
+    """Names of channels that code and tests refer to by name, spelled once.
+
+    Not the list of channels: which exist is said by the registry alone
+    (channels/installed.py). A message or reply carries any installed channel's name
+    (``ChannelName``), so a new channel needs no member here.
+    """
+
     SMS = "sms"
     TELEGRAM = "telegram"
     VOICE = "voice"
@@ -20,6 +27,53 @@ class Channel(StrEnum):
     KIOSK = "kiosk"
     OPEN311 = "open311"
     API = "api"
+
+
+# A channel's name as messages and replies carry it; the registry says whether it exists.
+CHANNEL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,15}$"
+ChannelName = Annotated[str, Field(pattern=CHANNEL_NAME_PATTERN)]
+
+
+class Expect(StrEnum):
+    """What the hub expects as the next message of a conversation."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    LOCATION = "location"
+    PHOTO = "photo"
+    RECORDING = "recording"
+
+
+class Choice(BaseModel):
+    """One answer a reply offers: a stable id and its label in each language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    def label(self, language: str) -> str:
+        """Returns the label in ``language``, else English, else the id."""
+        return self.labels.get(language) or self.labels.get("en") or self.id
+
+
+class Structure(BaseModel):
+    """What a reply means, before any channel words it: a notice, its values, the choices
+    offered, what the hub expects next, and whether a person takes over.
+
+    Every channel renders the same structure its own way (a numbered SMS list, an inline
+    keyboard, a DTMF map, buttons); the outbox keeps it beside the rendered text.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    notice: str = Field(min_length=1, max_length=64)
+    values: dict[str, Any] = Field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    expects: Expect | None = None
+    handoff: bool = False
 
 
 class Location(BaseModel):
@@ -37,7 +91,7 @@ class InboundMessage(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    channel: Channel
+    channel: ChannelName
     sender_address: str = Field(min_length=1, max_length=200)
     text: str = Field(default="", max_length=4000)
     provider_message_id: str = Field(min_length=1, max_length=200)
@@ -48,6 +102,12 @@ class InboundMessage(BaseModel):
     # A menu choice already made by the channel (IVR key presses, a kiosk button):
     # it decides the intent without reading the text.
     menu_choice: str | None = Field(default=None, max_length=20)
+    # A button the resident pressed: the id of a choice a reply offered (channels with
+    # buttons send it; a digit typed on SMS is matched to it by intake).
+    choice_id: str | None = Field(default=None, max_length=64)
+    # Typed fields a channel collected in a form (Open311 attributes, an estate picked):
+    # back offices read these, never the provider's raw payload.
+    fields: dict[str, str] = Field(default_factory=dict, max_length=50)
     # A category picked explicitly (a kiosk tile, an agent's form, an Open311 service code).
     category_code: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, max_length=8)
@@ -78,7 +138,7 @@ class InboundMessage(BaseModel):
 class Reply(BaseModel):
     """A message the core wants delivered to one address on one channel."""
 
-    channel: Channel
+    channel: ChannelName
     address: str
     text: str
     language: str
@@ -86,6 +146,8 @@ class Reply(BaseModel):
     bulk: bool = False
     # The hub's own id for the message, for providers that echo it in status reports.
     reference: str | None = None
+    # What the text says, for channels that render it natively (buttons, a keyboard).
+    structure: Structure | None = None
 
 
 class SendResult(BaseModel):
@@ -106,6 +168,6 @@ class SendError(Exception):
 class Sender(Protocol):
     """Delivers one outbound message through a provider, or raises ``SendError``."""
 
-    channel: Channel
+    channel: str
 
     async def send(self, reply: Reply, *, idempotency_key: str) -> SendResult: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,8 +14,10 @@ import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.registry import ChannelRegistry
 from core.auth.enums import Role, ScopeKind
-from core.config import get_settings
+from core.config import Settings, get_settings
+from core.installed import installed
 
 
 def _setup_logging() -> None:
@@ -25,20 +28,26 @@ def _setup_logging() -> None:
 
 T = TypeVar("T")
 
+# The installed channels, built outside the core (channels/installed.py) and found by name,
+# as ``hub serve`` finds the web app ("portal.app:create_app"): the core imports no channel
+# package, and this is the one place the command names the composition root.
+CHANNELS = "channels.installed:registry"
+
+
+def installed_channels(settings: Settings) -> ChannelRegistry:
+    """Returns the installed channels for ``settings`` (see ``CHANNELS``)."""
+    module, _, factory = CHANNELS.partition(":")
+    registry = getattr(importlib.import_module(module), factory)(settings)
+    if not isinstance(registry, ChannelRegistry):
+        raise TypeError(f"{CHANNELS} returned {type(registry).__name__}, not a ChannelRegistry")
+    return registry
+
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Runs ``work`` in one database transaction on a short-lived engine."""
-    from core.db import create_engine, create_session_factory, transaction
+    from core.db import run_in_transaction
 
-    async def run() -> T:
-        engine = create_engine(get_settings())
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return run_in_transaction(work)
 
 
 # The importers' names, listed here so `hub import --help` shows them without a database.
@@ -112,7 +121,7 @@ def worker(concurrency: int) -> None:
         )
 
     async def run() -> None:
-        hub = await open_hub(settings)
+        hub = await open_hub(settings, channels=installed_channels(settings), offices=installed())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -149,6 +158,7 @@ def upgrade(revision: str) -> None:
 )
 def demo(with_staff: bool | None) -> None:
     """Loads the demo city (idempotent: a second run changes nothing)."""
+    from channels.registry import bind as bind_channels
     from core.db import create_engine, create_session_factory
     from core.demo import load_demo_if_empty
     from core.migrate import upgrade as run_upgrade
@@ -158,9 +168,12 @@ def demo(with_staff: bool | None) -> None:
 
     async def run() -> bool:
         engine = create_engine(settings)
+        session_factory = create_session_factory(engine)
+        # The demo's open ballot writes its SMS notices: they need the installed channels.
+        bind_channels(session_factory, installed_channels(settings))
         try:
             return await load_demo_if_empty(
-                session_factory=create_session_factory(engine),
+                session_factory=session_factory,
                 with_staff=settings.embedded if with_staff is None else with_staff,
                 billing_secret=settings.secret_key.get_secret_value(),
             )
@@ -176,7 +189,8 @@ def demo(with_staff: bool | None) -> None:
 def import_(what: str, path: Path) -> None:
     """Imports reference, billing or dispatch data from CSV, YAML or GeoJSON (by the file's
     extension; columns in docs/import-formats.md)."""
-    from core.imports import ImportOptions, ImportRejected, format_of, import_text
+    from core.importing.service import ImportOptions, ImportRejected, format_of
+    from core.imports import import_text
 
     settings = get_settings()
     options = ImportOptions(

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # A row left in "sending" longer than this is assumed lost with its worker.
     outbox_lease_seconds: int = 120
 
+    # The live event stream (GET /api/v1/events): a comment line this often keeps proxies
+    # from closing a quiet stream; at most this many events per read; how long a gap in
+    # event ids (a transaction that took its id but has not committed) holds later events.
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    events_batch_size: int = Field(default=200, ge=1, le=5000)
+    events_gap_grace_seconds: float = Field(default=5.0, ge=0, le=300)
+
     # Routing rules, categories and SLA policies are data; caching them per process
     # saves several queries per message and the cache is short so edits apply quickly.
     routing_cache_seconds: float = 30.0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
@@ -18,7 +19,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
-from core.config import Settings, normalise_database_url
+from core.config import Settings, get_settings, normalise_database_url
+
+T = TypeVar("T")
 
 # Stable constraint names so Alembic migrations are identical on PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -118,3 +121,21 @@ async def transaction(
     """Yields a session inside one transaction, committed on success and rolled back on error."""
     async with session_factory() as session, session.begin():
         yield session
+
+
+def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs ``work`` in one transaction on a short-lived engine (for shell commands).
+
+    Here rather than in ``core.cli`` so that a back office's own commands can use it
+    without importing the command that lists them.
+    """
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

@@ -2,7 +2,6 @@
 
 from core.auth.models import ApiKey, AuthEvent, StaffUser
 from core.billing.models import (
-    AccountContact,
     AccountService,
     BillingService,
     BuildingMeter,
@@ -19,10 +18,7 @@ from core.billing.models import (
 )
 from core.complaints.models import (
     Campaign,
-    Committee,
     Complaint,
-    Estate,
-    EstateBuilding,
     Indicator,
     Inspection,
     InspectionResult,
@@ -41,25 +37,28 @@ from core.dispatch.models import (
     DuplicateSuggestion,
     Evaluation,
     Extension,
-    GazetteerEntry,
     IndicatorWeight,
-    PlaceName,
     Responsibility,
     TimeLimit,
 )
 from core.intake.models import InboundRecord
 from core.notices.models import Notice, Subscription
 from core.outbox.models import OutboxMessage
-from core.residents.models import Contact, Resident
+from core.residents.models import AccountContact, Contact, Resident
 from core.routing.models import Category, Department, RoutingRule, SlaPolicy
 from core.sla.models import CalendarDay, WorkCalendar
 from core.territory.models import (
     Account,
     Building,
     City,
+    Committee,
     Community,
     District,
+    Estate,
+    EstateBuilding,
+    GazetteerEntry,
     GridCell,
+    PlaceName,
     Premises,
     PremisesOwner,
 )

@@ -1,11 +1,15 @@
-"""The composition root: settings, database, queue, pub/sub and senders for one process."""
+"""One process's hub: settings, database, queue, pub/sub, and the channels it was handed.
+
+The channels (and their senders) are built outside the core, by the composition root
+(channels/installed.py), and given to ``open_hub``: the core imports no channel package.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +19,15 @@ from saq.queue.base import Queue
 from saq.queue.redis import RedisQueue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from channels.registry import SenderRegistry, build_registry
-from core.complaints.ranking import RankingCache, ranking_cache_seconds
+from channels import registry as channel_registry
+from channels.registry import ChannelRegistry
+from core.backoffice import BackOffices
 from core.config import Settings
 from core.db import create_engine, create_session_factory
+from core.events import collector
+from core.events.collector import TOPIC_OUTBOX as TOPIC_OUTBOX
+from core.events.collector import TOPIC_TICKETS as TOPIC_TICKETS
+from core.events.feed import EventFeed
 from core.jobs.memory_queue import MemoryQueue
 from core.media.storage import Storage, storage_from_settings
 from core.ratelimit import rate_storage
@@ -29,8 +38,6 @@ logger = logging.getLogger("hub.runtime")
 
 QUEUE_NAME = "hub"
 BULK_QUEUE_NAME = "hub-bulk"
-TOPIC_TICKETS = "tickets"
-TOPIC_OUTBOX = "outbox"
 
 
 @dataclass
@@ -41,16 +48,39 @@ class Hub:
     queue: Queue
     bulk_queue: Queue
     broker: Broker
-    senders: SenderRegistry
+    # The installed channels: specs, senders, renderers (channels/installed.py).
+    channels: ChannelRegistry
     routing: RoutingCache
-    # The public complaints ranking (core.complaints.ranking).
-    ranking: RankingCache
     # Request-rate limits shared by every process (Redis) or kept in this one (embedded).
     limiter: MovingWindowRateLimiter
+    # The installed back offices (core/installed.py), handed in by whoever builds the hub.
+    offices: BackOffices
     redis: Redis | None = None
     # Where case photos are kept (a local folder or S3), chosen by HUB_MEDIA_STORAGE.
     media: Storage | None = None
+    # What a back office keeps in this process between requests (the complaints ranking),
+    # by a key of its own, made on first use: the hub itself knows no back office.
+    caches: dict[str, Any] = field(default_factory=dict)
     _closed: bool = field(default=False, repr=False)
+    # The reader of ticket_events behind this process's live streams, started on first use.
+    _feed: EventFeed | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Effects registered on this hub's sessions (core.events.collector) run on its queue
+        # and pub/sub once their transaction commits.
+        collector.install(self.session_factory.kw["sync_session_class"], self)
+
+    async def run_effects(self, effects: Sequence[collector.Effect]) -> None:
+        """Runs what a commit set off: deliveries, jobs, then the wake-ups of live streams."""
+        for effect in effects:
+            if isinstance(effect, collector.Deliver):
+                await self.enqueue_deliveries(
+                    effect.outbox_ids, bulk=effect.bulk, delay=effect.delay
+                )
+            elif isinstance(effect, collector.Job):
+                await self.enqueue_job(effect.function, key=effect.key, **effect.kwargs)
+            else:
+                await self.publish(effect.topic, {})
 
     async def enqueue_deliveries(
         self, outbox_ids: Iterable[int], *, bulk: bool = False, delay: float | None = None
@@ -98,6 +128,15 @@ class Hub:
         except Exception:
             logger.exception("could not publish to %s", topic)
 
+    async def event_feed(self) -> EventFeed:
+        """Returns this process's live event feed, started."""
+        if self._feed is None:
+            self._feed = EventFeed(
+                session_factory=self.session_factory, broker=self.broker, settings=self.settings
+            )
+        await self._feed.start()
+        return self._feed
+
     async def ping_redis(self) -> bool | None:
         """Returns whether Redis answers, or None when this hub runs without Redis."""
         if self.redis is None:
@@ -112,16 +151,20 @@ class Hub:
         if self._closed:
             return
         self._closed = True
+        if self._feed is not None:
+            await self._feed.close()
         await self.queue.disconnect()
         await self.bulk_queue.disconnect()
         await self.broker.close()
         await self.engine.dispose()
 
 
-async def open_hub(settings: Settings, senders: SenderRegistry | None = None) -> Hub:
+async def open_hub(settings: Settings, *, channels: ChannelRegistry, offices: BackOffices) -> Hub:
     """Returns a hub wired for ``settings``: Redis-backed when configured, in-process if not."""
     engine = create_engine(settings)
     session_factory = create_session_factory(engine)
+    # Services that must know a channel (a caller's notice going by SMS) find it here.
+    channel_registry.bind(session_factory, channels)
     redis: Redis | None = None
     queue: Queue
     bulk_queue: Queue
@@ -137,9 +180,6 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
         broker = InProcessBroker()
     await queue.connect()
     await bulk_queue.connect()
-    ranking = RankingCache(ranking_cache_seconds(settings))
-    # The Session class core.db made for this factory alone.
-    ranking.watch(session_factory.kw["sync_session_class"])
     return Hub(
         media=storage_from_settings(settings),
         settings=settings,
@@ -148,9 +188,9 @@ async def open_hub(settings: Settings, senders: SenderRegistry | None = None) ->
         queue=queue,
         bulk_queue=bulk_queue,
         broker=broker,
-        senders=senders or build_registry(settings),
+        channels=channels,
         routing=RoutingCache(session_factory, settings.routing_cache_seconds),
-        ranking=ranking,
         limiter=MovingWindowRateLimiter(rate_storage(settings.redis_url)),
+        offices=offices,
         redis=redis,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -13,13 +13,16 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from channels.registry import SenderRegistry
+from channels.installed import registry as installed_channels
+from channels.registry import ChannelRegistry
 from core.auth.views import router as session_router
 from core.billing.views import router as billing_router
 from core.complaints.register_views import router as complaint_registers_router
 from core.complaints.views import router as complaints_router
 from core.config import Settings, get_settings
 from core.dispatch.views import router as dispatch_router
+from core.events.views import router as events_router
+from core.installed import installed
 from core.jobs.tasks import running_workers
 from core.notices.views import router as notices_router
 from core.residents.views import router as residents_router
@@ -31,9 +34,9 @@ from portal import guards
 from portal.apidocs import router as apidocs_router
 from portal.health import router as health_router
 from portal.open311.views import router as open311_router
+from portal.simulator.live import router as simulator_live_router
 from portal.simulator.views import router as simulator_router
 from portal.subscriptions.views import router as subscriptions_router
-from sms.views import router as sms_router
 
 logger = logging.getLogger("hub.portal")
 
@@ -54,7 +57,7 @@ def _body_limits(settings: Settings) -> guards.BodyLimits:
 def create_app(
     settings: Settings | None = None,
     *,
-    senders: SenderRegistry | None = None,
+    channels: ChannelRegistry | None = None,
     run_worker: bool | None = None,
     prepare_database: bool | None = None,
     hub: Hub | None = None,
@@ -65,10 +68,49 @@ def create_app(
     first run and runs the queue worker in-process, so one command gives a working hub.
     """
     settings = settings or get_settings()
-    run_worker = settings.embedded if run_worker is None else run_worker
-    prepare_database = settings.embedded if prepare_database is None else prepare_database
+    channels = channels or (hub.channels if hub else installed_channels(settings))
+    app = FastAPI(
+        title="Citizen service hub",
+        version="0.1.0",
+        lifespan=_lifespan(
+            settings,
+            channels=channels,
+            given_hub=hub,
+            run_worker=settings.embedded if run_worker is None else run_worker,
+            prepare_database=settings.embedded if prepare_database is None else prepare_database,
+        ),
+        openapi_url="/openapi.json",
+        # /docs and /redoc come from portal.apidocs, with their assets served from here.
+        docs_url=None,
+        redoc_url=None,
+    )
+    if hub is not None:
+        app.state.hub = hub
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="hub_session",
+        same_site="lax",
+        https_only=not settings.embedded,
+        max_age=12 * 3600,
+    )
+    guards.install(app, limits=_body_limits(settings))
+    _include_routers(app, settings, channels)
+    return app
 
-    given_hub = hub
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _lifespan(
+    settings: Settings,
+    *,
+    channels: ChannelRegistry,
+    given_hub: Hub | None,
+    run_worker: bool,
+    prepare_database: bool,
+) -> Lifespan:
+    """Returns the app's lifespan: open the hub (migrate, demo, worker as asked), close it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,17 +119,9 @@ def create_app(
             app.state.hub = given_hub
             yield
             return
-        hub: Hub = await open_hub(settings, senders=senders)
+        hub: Hub = await open_hub(settings, channels=channels, offices=installed())
         if prepare_database:
-            from core.demo import load_demo_if_empty
-            from core.migrate import upgrade_engine
-
-            await upgrade_engine(hub.engine, settings)
-            if settings.demo_on_first_run:
-                await load_demo_if_empty(
-                    session_factory=hub.session_factory,
-                    billing_secret=settings.secret_key.get_secret_value(),
-                )
+            await _prepare_database(hub, settings)
         app.state.hub = hub
         try:
             if run_worker:
@@ -98,26 +132,24 @@ def create_app(
         finally:
             await hub.close()
 
-    app = FastAPI(
-        title="Citizen service hub",
-        version="0.1.0",
-        lifespan=lifespan,
-        openapi_url="/openapi.json",
-        # /docs and /redoc come from portal.apidocs, with their assets served from here.
-        docs_url=None,
-        redoc_url=None,
-    )
-    if given_hub is not None:
-        app.state.hub = given_hub
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key.get_secret_value(),
-        session_cookie="hub_session",
-        same_site="lax",
-        https_only=not settings.embedded,
-        max_age=12 * 3600,
-    )
-    guards.install(app, limits=_body_limits(settings))
+    return lifespan
+
+
+async def _prepare_database(hub: Hub, settings: Settings) -> None:
+    """Migrates the database and, on first run, loads the demo city."""
+    from core.demo import load_demo_if_empty
+    from core.migrate import upgrade_engine
+
+    await upgrade_engine(hub.engine, settings)
+    if settings.demo_on_first_run:
+        await load_demo_if_empty(
+            session_factory=hub.session_factory,
+            billing_secret=settings.secret_key.get_secret_value(),
+        )
+
+
+def _include_routers(app: FastAPI, settings: Settings, channels: ChannelRegistry) -> None:
+    """Mounts the API, the channels' webhooks and the web surfaces."""
     api = APIRouter(prefix="/api/v1")
     for router in (
         billing_router,
@@ -130,21 +162,24 @@ def create_app(
         routing_router,
         session_router,
         notices_router,
+        events_router,
     ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(apidocs_router)
     app.include_router(open311_router)
-    app.include_router(sms_router)
+    # Each installed channel brings its own webhooks (Twilio's, later Telegram's).
+    for name in channels.names():
+        for router in channels.spec(name).routers:
+            app.include_router(router)
     app.include_router(subscriptions_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.simulator_on:
         app.include_router(simulator_router)
+        app.include_router(simulator_live_router)
 
         @app.get("/", include_in_schema=False)
         async def home() -> RedirectResponse:
             # Until the citizen portal lands, a new user's first stop is the simulator.
             return RedirectResponse("/simulator")
-
-    return app

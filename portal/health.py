@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from portal.deps import HubDep
+from core.web.deps import HubDep
 
 router = APIRouter(tags=["health"])
 

@@ -25,7 +25,7 @@ RETRYABLE_REST_CODES = frozenset({20429, 20500, 20503, 30001})
 class TwilioSender:
     """The SMS channel's Sender for Twilio; another gateway implements the same ``send``."""
 
-    channel = Channel.SMS
+    channel: str = Channel.SMS
 
     def __init__(
         self,

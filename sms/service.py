@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.contract import Attachment, Channel, InboundMessage
 from core.db import utcnow
+from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxStatus
-from core.outbox.models import OutboxMessage
-from core.tickets import service as tickets_service
-from core.tickets.enums import EventKind
+from core.outbox.service import StatusOutcome
 from sms.models import SmsStatusEvent
 
 MAX_BODY = 1600  # Twilio's own limit for one message, all parts together
@@ -95,13 +92,6 @@ def twiml(replies: list[tuple[int, str]], status_url: str) -> str:
     return str(response)
 
 
-@dataclass(frozen=True)
-class StatusOutcome:
-    applied: bool
-    outbox_id: int | None = None
-    retry_in: float | None = None
-
-
 async def apply_status(
     *,
     db_session: AsyncSession,
@@ -112,26 +102,36 @@ async def apply_status(
     max_attempts: int,
     retry_delay: float,
 ) -> StatusOutcome:
-    """Records a delivery status callback once and moves the outbox row forward only."""
+    """Records a Twilio delivery status callback once and moves the outbox row forward only."""
     status = status.lower()
     if status not in STATUS_RANK:
         raise BadPayload(f"unknown MessageStatus {status!r}")
-    row = None
-    if outbox_hint is not None:
-        row = await db_session.scalar(
-            select(OutboxMessage).where(
-                OutboxMessage.id == outbox_hint, OutboxMessage.channel == Channel.SMS
-            )
-        )
-        if row is not None and row.provider_message_id not in (None, message_sid):
-            row = None  # the hint points at a row already tied to another message
-    if row is None:
-        row = await db_session.scalar(
-            select(OutboxMessage).where(OutboxMessage.provider_message_id == message_sid)
-        )
+    row = await outbox_service.get_by_provider_id(
+        db_session=db_session, channel=Channel.SMS, provider_id=message_sid, outbox_hint=outbox_hint
+    )
     if row is None:
         # Not ours (or not yet known): record nothing, so Twilio's retry can still apply it.
         return StatusOutcome(applied=False)
+    if not await _first_report(db_session, message_sid, status, error_code):
+        return StatusOutcome(applied=False, outbox_id=row.id)
+    return await outbox_service.record_provider_status(
+        db_session=db_session,
+        row=row,
+        provider_id=message_sid,
+        status=status,
+        outcome=OUTBOX_STATUS.get(status, OutboxStatus.SENT),
+        replaces=[name for name, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]],
+        error_code=error_code,
+        retryable=error_code in RETRYABLE_DELIVERY_ERRORS,
+        max_attempts=max_attempts,
+        retry_delay=retry_delay,
+    )
+
+
+async def _first_report(
+    db_session: AsyncSession, message_sid: str, status: str, error_code: str | None
+) -> bool:
+    """Whether this (message, status) is reported for the first time: Twilio repeats some."""
     dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
     recorded = await db_session.scalar(
         dialect.insert(SmsStatusEvent)
@@ -139,52 +139,4 @@ async def apply_status(
         .on_conflict_do_nothing(index_elements=["message_sid", "status"])
         .returning(SmsStatusEvent.id)
     )
-    if recorded is None:
-        return StatusOutcome(applied=False, outbox_id=row.id)
-    # Only over an earlier status: the condition is in the UPDATE itself, so two callbacks
-    # racing each other cannot let the lower one win.
-    earlier = [name for name, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-    not_later = or_(
-        OutboxMessage.provider_status.is_(None),
-        OutboxMessage.provider_status.in_([*earlier, "inline"]),
-    )
-
-    values: dict[str, object] = {
-        "provider_status": status,
-        "provider_message_id": message_sid,
-        "status": OUTBOX_STATUS.get(status, OutboxStatus.SENT),
-    }
-    if status in ("sent", "delivered") and row.sent_at is None:
-        values["sent_at"] = utcnow()
-    failed = status in ("undelivered", "failed")
-    retry_in = None
-    if failed:
-        values["error_code"] = error_code
-        values["last_error"] = f"{status} ({error_code or 'no code'})"
-        if error_code in RETRYABLE_DELIVERY_ERRORS and row.attempts < max_attempts:
-            retry_in = retry_delay * 2**row.attempts
-            values.update(
-                status=OutboxStatus.PENDING,
-                provider_message_id=None,
-                provider_status=None,
-                next_attempt_at=utcnow() + timedelta(seconds=retry_in + 60),
-            )
-    moved = await db_session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row.id, not_later)
-        .values(**values)
-        .returning(OutboxMessage.id)
-    )
-    if moved.first() is None:
-        return StatusOutcome(applied=False, outbox_id=row.id)
-    if failed and row.ticket_id is not None:
-        tickets_service.add_event(
-            db_session=db_session,
-            ticket_id=row.ticket_id,
-            kind=EventKind.DELIVERY,
-            actor="system",
-            outbox_id=row.id,
-            status="retrying" if retry_in else status,
-            code=error_code,
-        )
-    return StatusOutcome(applied=True, outbox_id=row.id, retry_in=retry_in)
+    return recorded is not None

@@ -7,8 +7,9 @@ from twilio.request_validator import RequestValidator
 
 from core.db import utcnow
 from core.intake import service as intake_service
+from core.outbox import service as outbox_service
 from core.runtime import Hub
-from portal.deps import HubDep
+from core.web.deps import HubDep
 from sms import service as sms_service
 
 router = APIRouter(prefix="/sms/twilio", include_in_schema=False)
@@ -38,7 +39,7 @@ async def inbound(request: Request, hub: HubDep) -> Response:
     form = await _signed_form(request, hub)
     try:
         message = sms_service.inbound_message(form, received_at=utcnow())
-        result = await intake_service.receive(hub=hub, message=message, inline_reply=True)
+        result = await intake_service.receive(hub=hub, message=message, inline=True)
     except (sms_service.BadPayload, intake_service.IntakeRejected) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     except intake_service.IntakeFailed as exc:
@@ -48,7 +49,15 @@ async def inbound(request: Request, hub: HubDep) -> Response:
         return Response(sms_service.twiml([], ""), media_type=XML)
     status_url = (hub.settings.public_url or "").rstrip("/") + "/sms/twilio/status"
     replies = [(reply.outbox_id, reply.text) for reply in result.replies]
-    return Response(sms_service.twiml(replies, status_url), media_type=XML)
+    body = sms_service.twiml(replies, status_url)
+    if replies:
+        # Handed to Twilio in this answer: sent, and never sent again by the sweep; Twilio's
+        # status report (the action URL names the row) then says whether it arrived.
+        async with hub.session_factory() as session, session.begin():
+            await outbox_service.confirm_inline(
+                db_session=session, row_or_id=[outbox_id for outbox_id, _ in replies]
+            )
+    return Response(body, media_type=XML)
 
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
@@ -64,7 +73,7 @@ async def delivery_status(request: Request, hub: HubDep) -> Response:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "outbox must be a number")
     try:
         async with hub.session_factory() as session, session.begin():
-            outcome = await sms_service.apply_status(
+            await sms_service.apply_status(
                 db_session=session,
                 message_sid=sid,
                 status=message_status,
@@ -75,6 +84,5 @@ async def delivery_status(request: Request, hub: HubDep) -> Response:
             )
     except sms_service.BadPayload as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    if outcome.retry_in is not None and outcome.outbox_id is not None:
-        await hub.enqueue_deliveries([outcome.outbox_id], delay=outcome.retry_in)
+    # A retry the report calls for is queued by the outbox once this commits.
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,10 +22,13 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from channels.registry import SenderRegistry
+from channels.contract import Sender
+from channels.installed import registry as installed_channels
+from channels.registry import bind as bind_channels
 from core.config import Settings, normalise_database_url
 from core.db import create_engine, create_session_factory
 from core.demo import load_demo_if_empty
+from core.installed import installed
 from core.jobs.tasks import running_workers
 from core.migrate import upgrade
 from core.runtime import Hub, open_hub
@@ -63,9 +66,12 @@ def _run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def _load_demo(url: str) -> None:
-    engine = create_engine(Settings(database_url=url, secret_key=SECRET))
+    settings = Settings(database_url=url, secret_key=SECRET)
+    engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
+    bind_channels(session_factory, installed_channels(settings))
     try:
-        await load_demo_if_empty(session_factory=create_session_factory(engine), with_staff=True)
+        await load_demo_if_empty(session_factory=session_factory, with_staff=True)
     finally:
         await engine.dispose()
 
@@ -131,19 +137,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def senders() -> SenderRegistry | None:
-    """Override in a test module to deliver through other senders."""
+def senders() -> dict[str, Sender] | None:
+    """Override in a test module to deliver some channels through other senders."""
     return None
 
 
 @pytest.fixture
-async def hub(settings: Settings, senders: SenderRegistry | None) -> AsyncIterator[Hub]:
+async def hub(settings: Settings, senders: dict[str, Sender] | None) -> AsyncIterator[Hub]:
     """Returns a hub on a clean database holding the demo city."""
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         await redis.flushdb()
         await redis.aclose()
-    the_hub = await open_hub(settings, senders=senders)
+    channels = installed_channels(settings, senders=senders)
+    the_hub = await open_hub(settings, channels=channels, offices=installed())
     try:
         yield the_hub
     finally:

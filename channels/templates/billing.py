@@ -1,280 +1,237 @@
-"""Billing answers in three styles: short (SMS), spoken (IVR) and full (chat, web, kiosk).
+"""Billing answers: short by SMS, spoken on a call, in full in a chat or on a screen.
 
-An SMS answer fits one or two segments: the total and the date it is for. A chat or a screen
-gets the breakdown by supplier and service, one line each. A spoken answer says the amounts
-with the currency's name, because "₽" means nothing read aloud.
+An SMS answer aims at one part: the total and the month it is for, the breakdown by meter
+label ("хв", "cw", "冷水") rather than full service names. A chat or a screen gets the
+breakdown by supplier and service, one line each. Aloud, amounts name their currency,
+because "₽" means nothing read aloud. Periods come as "2026-11" and days as ISO dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, format_decimal, get_currency_name
-
-from core.i18n import detect_language, gettext, pick_name
-
-SHORT, SPOKEN, FULL = "short", "spoken", "full"
-_LOCALES = {"en": "en_GB", "ru": "ru_RU", "zh": "zh_Hans_CN"}
+from channels.templates.say import Say
+from core.i18n import detect_language
 
 
-def _money(language: str, style: str, amount: str, currency: str) -> str:
-    value = Decimal(amount or "0")
-    locale = _LOCALES.get(language, "en_GB")
-    if style == SPOKEN:
-        name = get_currency_name(currency, count=int(value), locale=locale)
-        return f"{format_decimal(value, locale=locale)} {name}"
-    return format_currency(value, currency, locale=locale)
-
-
-def _label(language: str, prefix: str, value: str) -> str:
-    """Translates a coded value ("unit:m3"); a code the catalog lacks is shown as it is."""
-    key = f"{prefix}:{value}"
-    text = gettext(language, key)
-    return value if text == key else text
-
-
-def _short(item: dict[str, Any], language: str) -> str:
+def _short_label(item: dict[str, Any], language: str) -> str:
     """Returns the meter's short label in the resident's script ("хв", "cw", "冷水")."""
     labels: list[str] = item.get("labels") or [""]
     for label in labels:
-        script = detect_language(label) or "en"
-        if script == language:
+        if (detect_language(label) or "en") == language:
             return label
     return labels[0]
 
 
-def _name(names: dict[str, str] | None, language: str) -> str:
-    return pick_name(names, language)
+def _service(say: Say, item: dict[str, Any]) -> str:
+    if say.short and item.get("labels"):
+        return _short_label(item, say.language)
+    return say.name(item["service"])
 
 
-def _lines(head: str, lines: list[str], style: str) -> str:
-    if style == FULL:
-        return "\n".join([head, *lines])
-    return " ".join([head, *lines])
-
-
-def balance(language: str, style: str, values: dict[str, Any]) -> str:
-    currency = values["currency"]
-    due, credit = values["due"], values["credit"]
-    if Decimal(credit):
-        head = gettext(
-            language,
+def balance(say: Say, *, account: str, currency: str, due: str, credit: str, **v: Any) -> str:
+    if Decimal(credit or "0"):
+        head = say(
             "Account {account}: nothing is due; {credit} is paid in advance.",
-            account=values["account"],
-            credit=_money(language, style, credit, currency),
+            account=account,
+            credit=say.money(credit, currency),
         )
     else:
-        head = gettext(
-            language,
-            "Account {account}: {due} is due.",
-            account=values["account"],
-            due=_money(language, style, due, currency),
+        head = say(
+            "Account {account}: {due} is due.", account=account, due=say.money(due, currency)
         )
-    if style == SHORT:
+    if say.short:
         return head
     lines = [
-        f"{_name(line['supplier'], language)} · {_name(line['service'], language)}: "
-        f"{_money(language, style, line['owed'], currency)}"
-        for line in values["lines"]
+        say(
+            "{supplier} · {service}: {amount}",
+            supplier=say.name(line["supplier"]),
+            service=say.name(line["service"]),
+            amount=say.money(line["owed"], currency),
+        )
+        for line in v.get("lines", [])
     ]
-    return _lines(head, lines, style)
+    return say.lines(head, lines)
 
 
-def details(language: str, style: str, values: dict[str, Any]) -> str:
-    currency = values["currency"]
-    if not values["lines"]:
-        return gettext(language, "Account {account} has no bill yet.", account=values["account"])
-    head = gettext(
-        language,
+def _detail_line(say: Say, line: dict[str, Any], currency: str) -> str:
+    amount = say.money(line["amount"], currency)
+    if say.short:
+        return say("{service} {amount}", service=_service(say, line), amount=amount)
+    text = say(
+        "{service} ({supplier}): {quantity} {unit} × {tariff}, {how} = {amount}",
+        service=say.name(line["service"]),
+        supplier=say.name(line["supplier"]),
+        quantity=say.number(line["quantity"]),
+        unit=say.code("unit", line["unit"]),
+        tariff=say.money(line["tariff"], currency),
+        how=say.code("basis", line["basis"]),
+        amount=amount,
+    )
+    if line.get("recalculated"):
+        text += " " + say(
+            "(recalculated: {amount})", amount=say.money(line["recalculated"], currency)
+        )
+    return text
+
+
+def details(say: Say, *, account: str, currency: str, lines: list[dict[str, Any]], **v: Any) -> str:
+    if not lines:
+        return say("Account {account} has no bill yet.", account=account)
+    head = say(
         "Bill for {period}, account {account}: {total}.",
-        period=values["period"],
-        account=values["account"],
-        total=_money(language, style, values["total"], currency),
+        period=say.month(v["period"]),
+        account=account,
+        total=say.money(v["total"], currency),
     )
-    lines = []
-    for line in values["lines"]:
-        amount = _money(language, style, line["amount"], currency)
-        how = _label(language, "basis", line["basis"])
-        if style == SHORT:
-            lines.append(f"{_name(line['service'], language)} {amount};")
-            continue
-        text = gettext(
-            language,
-            "{service} ({supplier}): {quantity} {unit} × {tariff}, {how} = {amount}",
-            service=_name(line["service"], language),
-            supplier=_name(line["supplier"], language),
-            quantity=format_decimal(
-                Decimal(line["quantity"]), locale=_LOCALES.get(language, "en_GB")
-            ),
-            unit=_label(language, "unit", line["unit"]),
-            tariff=_money(language, style, line["tariff"], currency),
-            how=how,
-            amount=amount,
-        )
-        if line["recalculated"]:
-            text += " " + gettext(
-                language,
-                "(recalculated: {amount})",
-                amount=_money(language, style, line["recalculated"], currency),
-            )
-        lines.append(text)
-    return _lines(head, lines, style)
+    return say.lines(head, [_detail_line(say, line, currency) for line in lines])
 
 
-def payments(language: str, style: str, values: dict[str, Any]) -> str:
-    if not values["payments"]:
-        return gettext(language, "No payments on account {account} yet.", account=values["account"])
-    head = gettext(language, "Last payments, account {account}:", account=values["account"])
+def payments(say: Say, *, account: str, currency: str, **v: Any) -> str:
+    if not v.get("payments"):
+        return say("No payments on account {account} yet.", account=account)
+    head = say("Last payments, account {account}:", account=account)
     lines = [
-        f"{p['paid_on']} {_money(language, style, p['amount'], values['currency'])}"
-        for p in values["payments"]
+        say("{day}: {amount}", day=say.day(p["paid_on"]), amount=say.money(p["amount"], currency))
+        for p in v["payments"]
     ]
-    return _lines(head, lines, style)
+    return say.lines(head, lines)
 
 
-def why(language: str, style: str, values: dict[str, Any]) -> str:
-    if not values["period"]:
-        return gettext(language, "Account {account} has no bill yet.", account=values["account"])
-    if not values["previous"]:
-        return gettext(language, "There is only one bill so far, so nothing to compare.")
-    if not values["changes"]:
-        return gettext(
-            language,
+def why(say: Say, *, account: str, currency: str = "", **v: Any) -> str:
+    if not v.get("period"):
+        return say("Account {account} has no bill yet.", account=account)
+    if not v.get("previous"):
+        return say("There is only one bill so far, so nothing to compare.")
+    period, previous = say.month(v["period"]), say.month(v["previous"])
+    if not v.get("changes"):
+        return say(
             "Your bill for {period} is the same as for {previous}.",
-            period=values["period"],
-            previous=values["previous"],
+            period=period,
+            previous=previous,
         )
-    head = gettext(
-        language,
-        "Changes from {previous} to {period}:",
-        period=values["period"],
-        previous=values["previous"],
-    )
-    lines = []
-    for change in values["changes"]:
-        reasons = ", ".join(gettext(language, reason) for reason in change["reasons"])
-        lines.append(
-            gettext(
-                language,
-                "{service}: {before} → {after} ({reasons}).",
-                service=_name(change["service"], language),
-                before=_money(language, style, change["before"], values["currency"]),
-                after=_money(language, style, change["after"], values["currency"]),
-                reasons=reasons,
-            )
+    head = say("Changes from {previous} to {period}:", period=period, previous=previous)
+    lines = [
+        say(
+            "{service}: {before} → {after} ({reasons})",
+            service=say.name(change["service"]),
+            before=say.money(change["before"], currency),
+            after=say.money(change["after"], currency),
+            reasons=say.listing([say(reason) for reason in change["reasons"]]),
         )
-    return _lines(head, lines, style)
+        for change in v["changes"]
+    ]
+    return say.lines(head, lines)
 
 
-def readings(language: str, style: str, values: dict[str, Any]) -> str:
-    if not values["readings"]:
-        return gettext(
-            language, "Account {account} has no meters on record.", account=values["account"]
-        )
-    head = gettext(language, "Last readings, account {account}:", account=values["account"])
+def readings(say: Say, *, account: str, **v: Any) -> str:
+    if not v.get("readings"):
+        return say("Account {account} has no meters on record.", account=account)
+    head = say("Last readings, account {account}:", account=account)
     lines = []
-    for reading in values["readings"]:
-        label = _short(reading, language) if style == SHORT else _name(reading["service"], language)
+    for reading in v["readings"]:
+        meter = _service(say, reading)
         if not reading["value"]:
-            lines.append(gettext(language, "{meter}: none yet.", meter=label))
+            lines.append(say("{meter}: none yet", meter=meter))
             continue
         lines.append(
-            gettext(
-                language,
-                "{meter}: {value} for {period} ({status}).",
-                meter=label,
-                value=reading["value"],
-                period=reading["period"],
-                status=gettext(language, f"reading_status:{reading['status']}"),
+            say(
+                "{meter}: {value} for {period} ({status})",
+                meter=meter,
+                value=say.number(reading["value"]),
+                period=say.month(reading["period"]),
+                status=say.code("reading_status", reading["status"]),
             )
         )
-    return _lines(head, lines, style)
+    return say.lines(head, lines)
 
 
-def reading_result(language: str, style: str, values: dict[str, Any]) -> str:
-    head = gettext(
-        language,
-        "Readings for {period}, account {account}:",
-        period=values["period"],
-        account=values["account"],
+def _result_line(say: Say, result: dict[str, Any]) -> str:
+    text = say(
+        "{meter} {value}: {status}",
+        meter=_service(say, result),
+        value=say.number(result["value"]),
+        status=say.code("reading_status", result["status"]),
     )
-    lines = []
-    for result in values["results"]:
-        meter = _short(result, language) if style == SHORT else _name(result["service"], language)
-        status = gettext(language, f"reading_status:{result['status']}")
-        text = f"{meter} {result['value']}: {status}"
-        reason: str = result["reason"]
-        if reason:
-            text += " - " + gettext(language, reason)
-        lines.append(text + ".")
-    if values["late"] and style != SHORT:
-        lines.append(
-            gettext(language, "Sent after this month's deadline, so they count for next month.")
+    reason: str = result.get("reason") or ""
+    if reason:
+        text += " " + say("({reason})", reason=say(reason))
+    if result["status"] == "rejected" and result.get("previous"):
+        text += " " + say("Last accepted: {previous}.", previous=say.number(result["previous"]))
+    return text
+
+
+def reading_result(say: Say, *, account: str, results: list[dict[str, Any]], **v: Any) -> str:
+    head = say(
+        "Readings for {period}, account {account}:",
+        period=say.month(v["period"]),
+        account=account,
+    )
+    text = say.lines(head, [_result_line(say, result) for result in results])
+    if any(result["status"] == "rejected" for result in results):
+        # A refused reading says what to do: check the meter and send the number again.
+        text = say.join(text, say("Check the meter and send the reading again."))
+    elif v.get("late") and not say.short:
+        text = say.join(
+            text, say("Sent after this month's deadline, so they count for next month.")
         )
-    return _lines(head, lines, style)
+    return text
 
 
-def reading_howto(language: str, style: str, values: dict[str, Any]) -> str:
-    reason = values.get("reason") or ""
-    how = gettext(language, "To send readings, write: READING, then each meter's name and number.")
+def reading_howto(say: Say, **v: Any) -> str:
+    how = say(
+        "To send readings, write READING and each meter's label and number, e.g. READING cw "
+        "120 hw 45 (cw cold water, hw hot water, el electricity)."
+    )
+    reason = v.get("reason") or ""
     if not reason:
         return how
-    explained = gettext(
-        language, reason, label=values.get("label", ""), labels=values.get("labels", "")
-    )
-    return f"{explained} {how}"
+    explained = say(reason, label=v.get("label", ""), labels=v.get("labels", ""))
+    return say.join(explained, how)
 
 
-def linked(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
-        "Account {account} is linked. Now just write BALANCE or READING.",
-        account=values["account"],
-    )
+def linked(say: Say, *, account: str, **_: Any) -> str:
+    return say("Account {account} is linked. Now just write BALANCE or READING.", account=account)
 
 
-def identify(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
-        "First prove the account: write ACCOUNT, its number and the PIN from your bill.",
+def identify(say: Say, **_: Any) -> str:
+    return say(
+        "First prove the account: write ACCOUNT, its number and the PIN from your bill, "
+        "e.g. ACCOUNT 7800002 1234."
     )
 
 
-def choose_account(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
+def choose_account(say: Say, *, accounts: list[str], **_: Any) -> str:
+    return say(
         "You have several accounts: {accounts}. Add the number, e.g. BALANCE {first}.",
-        accounts=", ".join(values["accounts"]),
-        first=values["accounts"][0],
+        accounts=", ".join(accounts),
+        first=accounts[0],
     )
 
 
-def pin_wrong(language: str, style: str, values: dict[str, Any]) -> str:
+def pin_wrong(say: Say, *, account: str, attempts_left: int, **_: Any) -> str:
     # An unknown account, and one with no PIN yet, get the very same words as a wrong PIN:
     # which account numbers exist is nobody's to learn by guessing (each miss costs a try).
-    return gettext(
-        language,
-        "Account {account} and this PIN do not match. Check both on your bill; without a "
-        "PIN, ask the settlement centre for one. Tries left: {attempts_left}.",
-        account=values["account"],
-        attempts_left=values["attempts_left"],
+    return say.join(
+        say(
+            "Account {account} and this PIN do not match. Check both on your bill; without a "
+            "PIN, ask the settlement centre for one.",
+            account=account,
+        ),
+        say.plural("{count} try left.", "{count} tries left.", int(attempts_left)),
     )
 
 
-pin_unknown_account = pin_no_pin = pin_wrong
-
-
-def pin_locked(language: str, style: str, values: dict[str, Any]) -> str:
-    return gettext(
-        language,
-        "Too many wrong tries. Try again in {minutes} minutes.",
-        minutes=values["minutes"],
+def pin_locked(say: Say, *, minutes: int, **_: Any) -> str:
+    return say.plural(
+        "Too many wrong tries. Try again in {count} minute.",
+        "Too many wrong tries. Try again in {count} minutes.",
+        int(minutes),
     )
 
 
-TEMPLATES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
+TEMPLATES = {
     "billing_balance": balance,
     "billing_details": details,
     "billing_payments": payments,
@@ -286,12 +243,7 @@ TEMPLATES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "billing_identify": identify,
     "billing_choose_account": choose_account,
     "billing_pin_wrong": pin_wrong,
-    "billing_pin_unknown_account": pin_unknown_account,
-    "billing_pin_no_pin": pin_no_pin,
+    "billing_pin_unknown_account": pin_wrong,
+    "billing_pin_no_pin": pin_wrong,
     "billing_pin_locked": pin_locked,
 }
-
-
-def render(style: str, notice: str, language: str, **values: Any) -> str:
-    """Returns a billing notice's text in one of the three styles."""
-    return TEMPLATES[notice](language, style, values)

@@ -1,57 +1,40 @@
 """What a reporter hears about their city case: closed with its outcome, cancelled with the
-reason, joined to a case someone else reported. SMS cuts the department's note so the
-message stays within two segments; other channels carry it whole."""
+reason, joined to a case someone else reported. An SMS cuts the department's note so the
+message stays within two parts; other channels carry it whole."""
 
 from __future__ import annotations
 
-from core.i18n import gettext
+from channels.templates.say import Say
 
-TEMPLATES = ("case_closed", "case_cancelled", "case_merged")
 # An SMS carries the department's outcome note up to this many characters.
 SMS_NOTE_LIMIT = 120
 
 
-def _note(channel: str, note: object) -> str:
-    text = " ".join(str(note or "").split())
-    if channel == "sms" and len(text) > SMS_NOTE_LIMIT:
-        return text[: SMS_NOTE_LIMIT - 1].rstrip() + "…"
-    return text
-
-
-def case_closed(
-    channel: str, language: str, *, number: str, outcome: object = "", **_: object
-) -> str:
-    text = _note(channel, outcome)
+def case_closed(say: Say, *, number: str, outcome: object = "", **_: object) -> str:
+    text = say.note(outcome, SMS_NOTE_LIMIT)
     if text:
-        return gettext(language, "Request {number} is done: {outcome}", number=number, outcome=text)
-    return gettext(language, "Request {number} is done.", number=number)
+        return say("Request {number} is done: {outcome}", number=say.ticket(number), outcome=text)
+    return say("Request {number} is done.", number=say.ticket(number))
 
 
-def case_cancelled(
-    channel: str, language: str, *, number: str, why_cancelled: object = "", **_: object
-) -> str:
-    return gettext(
-        language,
+def case_cancelled(say: Say, *, number: str, why_cancelled: object = "", **_: object) -> str:
+    return say(
         "Request {number} was not registered: {why}",
-        number=number,
-        why=_note(channel, why_cancelled),
+        number=say.ticket(number),
+        why=say.note(why_cancelled, SMS_NOTE_LIMIT),
     )
 
 
-def case_merged(channel: str, language: str, *, number: str, into: str, **_: object) -> str:
-    return gettext(
-        language,
+def case_merged(say: Say, *, number: str, into: str, **_: object) -> str:
+    return say(
         "Request {number} is already being handled as {into}. We will tell you when it is done.",
-        number=number,
-        into=into,
+        number=say.ticket(number),
+        into=say.ticket(into),
     )
 
 
-def render(channel: str, notice: str, language: str, **values: object) -> str:
-    """Returns a dispatch notice's text for ``channel``."""
-    template = {
-        "case_closed": case_closed,
-        "case_cancelled": case_cancelled,
-        "case_merged": case_merged,
-    }[notice]
-    return template(channel, language, **values)  # type: ignore[arg-type]
+TEMPLATES = {
+    "case_closed": case_closed,
+    "case_cancelled": case_cancelled,
+    "case_merged": case_merged,
+}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from core.auth import throttle
-from portal.deps import HubDep, SessionDep, csrf_token
+from core.web.deps import HubDep, SessionDep, csrf_token
 
 router = APIRouter(prefix="/session", tags=["session"])
 

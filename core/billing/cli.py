@@ -32,13 +32,13 @@ def billing() -> None:
 def charge_run(period: str) -> None:
     """Charges every account for PERIOD (YYYY-MM); running it again replaces the period."""
     from core.billing.service import ChargeRules, run_charges
-    from core.cli import _in_transaction
     from core.config import get_settings
+    from core.db import run_in_transaction
 
     start = _period(period)
     settings = get_settings()
     rules = ChargeRules.from_settings(settings)
-    report = _in_transaction(
+    report = run_in_transaction(
         lambda session: run_charges(db_session=session, period=start, rules=rules)
     )
     click.echo(f"{report.charges} charges, total {report.total} for {period}")
@@ -53,11 +53,11 @@ def charge_run(period: str) -> None:
 def statement(path: Path) -> None:
     """Imports a bank statement CSV; payments already recorded are skipped."""
     from core.billing.payments import StatementRejected, import_statement
-    from core.cli import _in_transaction
+    from core.db import run_in_transaction
 
     text = path.read_text(encoding="utf-8-sig")
     try:
-        report = _in_transaction(lambda session: import_statement(db_session=session, text=text))
+        report = run_in_transaction(lambda session: import_statement(db_session=session, text=text))
     except StatementRejected as exc:
         for line, reason in exc.report.rejected:
             click.echo(f"line {line}: {reason}", err=True)
@@ -72,7 +72,7 @@ def statement(path: Path) -> None:
 def report(kind: str, period: str | None, min_owed: Decimal) -> None:
     """Prints a report as CSV."""
     from core.billing import reports
-    from core.cli import _in_transaction
+    from core.db import run_in_transaction
 
     if kind != "debtors" and period is None:
         raise click.UsageError("--period is required for this report")
@@ -89,4 +89,4 @@ def report(kind: str, period: str | None, min_owed: Decimal) -> None:
         losses = await reports.building_losses(db_session=session, period=start)
         return reports.to_csv(losses, reports.LossLine)
 
-    click.echo(_in_transaction(build), nl=False)
+    click.echo(run_in_transaction(build), nl=False)

@@ -69,8 +69,73 @@ class BillingCommand:
     leftover: list[str] = field(default_factory=list)
 
 
+# Meter names written out in words ("reading cold water 120", "показания горячая вода 45",
+# "抄表 冷水表 120") are read as the service code every meter's labels include, so a resident
+# need not know the short labels (cw, хв, 冷水).
+METER_NAMES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "cold water",
+            "cold",
+            "холодная вода",
+            "холодной воды",
+            "холодная",
+            "холодной",
+            "冷水表",
+            "冷水水表",
+        ),
+        "cold_water",
+    ),
+    **dict.fromkeys(
+        (
+            "hot water",
+            "hot",
+            "горячая вода",
+            "горячей воды",
+            "горячая",
+            "горячей",
+            "热水表",
+            "热水水表",
+        ),
+        "hot_water",
+    ),
+    **dict.fromkeys(
+        (
+            "electricity",
+            "electric",
+            "power",
+            "электричество",
+            "электричества",
+            "электроэнергия",
+            "электроэнергии",
+            "电表",
+            "用电",
+        ),
+        "electricity",
+    ),
+}
+
+
+def _is_cjk(text: str) -> bool:
+    return any(0x3400 <= ord(char) <= 0x9FFF for char in text)
+
+
+# Longest first, so "cold water" wins over "cold"; a Latin or Cyrillic name is a whole word,
+# a Chinese one needs no spaces around it ("冷水表120").
+_METER_PATTERN = re.compile(
+    "|".join(
+        re.escape(name) if _is_cjk(name) else rf"\b{re.escape(name)}\b"
+        for name in sorted(METER_NAMES, key=len, reverse=True)
+    )
+)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+
+
 def _tokens(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    folded = _METER_PATTERN.sub(lambda m: f" {METER_NAMES[m.group(0)]} ", _fold(text))
     folded = re.sub(r"[:;=#№?!？！，,。]+(?=\s|$)|[:;=#№?!？！，。]+", " ", folded)
     tokens: list[str] = []
     for word in folded.split():
@@ -89,6 +154,98 @@ def _keyword(tokens: list[str]) -> tuple[Command, list[str]] | None:
     for word in _BY_LENGTH:  # "余额7700001" split off its digits, but "查询余额" has a prefix
         if first.endswith(word) and len(first) - len(word) <= 2:
             return _KEYWORDS[word], tokens[1:]
+    typo = _misspelt(first)
+    return (typo, tokens[1:]) if typo is not None else None
+
+
+# A keyword typed with one letter doubled, dropped, swapped or wrong ("балланс", "balnce")
+# is still the keyword, when it is long enough that one slip cannot make another word.
+_TYPO_MIN_LENGTH = 5
+
+
+def _one_slip_apart(typed: str, word: str) -> bool:
+    """Whether two words differ by one insertion, deletion, substitution or transposition."""
+    if abs(len(typed) - len(word)) > 1 or typed == word:
+        return False
+    if len(typed) == len(word):
+        diff = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        first, second = diff[0], diff[-1]
+        return (
+            len(diff) == 2
+            and second == first + 1
+            and typed[first] == word[second]
+            and typed[second] == word[first]
+        )
+    longer, shorter = (typed, word) if len(typed) > len(word) else (word, typed)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _misspelt(typed: str) -> Command | None:
+    if len(typed) < _TYPO_MIN_LENGTH or _is_cjk(typed) or not typed.isalpha():
+        return None
+    found = {
+        command
+        for word, command in _KEYWORDS.items()
+        if len(word) >= _TYPO_MIN_LENGTH and _one_slip_apart(typed, word)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+# Questions people ask in their own words, read as the command that answers them. Only the
+# whole question (maybe with an account and PIN after it) counts: "почему так дорого
+# вывоз мусора" stays a question for a person.
+QUESTIONS: dict[str, Command] = {
+    **dict.fromkeys(
+        (
+            "how much do i owe",
+            "how much do i have to pay",
+            "how much do i pay",
+            "what do i owe",
+            "how much is my bill",
+            "сколько я должен",
+            "сколько я должна",
+            "сколько я должен заплатить",
+            "сколько мне платить",
+            "сколько платить",
+            "сколько к оплате",
+            "какой у меня долг",
+            "我欠多少钱",
+            "欠多少钱",
+            "我要交多少钱",
+            "要交多少钱",
+            "我该交多少钱",
+            "该交多少钱",
+            "还欠多少钱",
+        ),
+        Command.BALANCE,
+    ),
+    **dict.fromkeys(
+        (
+            "why so expensive",
+            "why is it so expensive",
+            "why is my bill so high",
+            "почему так дорого",
+            "почему так много",
+            "почему счет такой большой",
+            "为什么这么贵",
+            "为什么这么多",
+            "怎么这么贵",
+        ),
+        Command.WHY,
+    ),
+}
+
+
+def _question(text: str) -> tuple[Command, list[str]] | None:
+    """Returns the command a question in words asks for, and what follows it (digits)."""
+    words = " ".join(re.sub(r"[?!.,;:？！。，；：]+", " ", _fold(text)).split())
+    for question in sorted(QUESTIONS, key=len, reverse=True):
+        if words == question or words.startswith(question + " "):
+            rest = words[len(question) :].split()
+            if all(word.isdigit() for word in rest):
+                return QUESTIONS[question], rest
     return None
 
 
@@ -127,7 +284,7 @@ def parse(text: str, *, with_account: bool = True) -> BillingCommand | None:
     ``with_account=False`` reads two leading numbers as readings, not as account and PIN
     (the caller found no such account).
     """
-    found = _keyword(_tokens(text))
+    found = _question(text) or _keyword(_tokens(text))
     if found is None:
         return None
     command, rest = found

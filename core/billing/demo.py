@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing.enums import ReadingStatus
+from core.billing.imports import IMPORTERS
 from core.billing.models import (
     AccountService,
     BillingService,
@@ -23,7 +24,7 @@ from core.billing.models import (
 )
 from core.billing.payments import record_payment
 from core.billing.service import month_start, months_before, run_charges
-from core.imports import ImportOptions, import_csv
+from core.importing.service import ImportOptions, run_import
 from core.territory.models import Account
 
 SAMPLES = Path(__file__).parent / "demo_data"
@@ -39,7 +40,9 @@ async def load_billing_demo(*, db_session: AsyncSession, secret: str, today: dat
     options = ImportOptions(secret=secret)
     for what in FILES:
         text = (SAMPLES / f"{what}.csv").read_text(encoding="utf-8")
-        await import_csv(db_session=db_session, what=what, text=text, options=options)
+        await run_import(
+            db_session=db_session, importers=IMPORTERS, what=what, text=text, options=options
+        )
     services = {
         s.code: s
         for s in await db_session.scalars(

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing.commands import PIN_PATTERN
-from core.billing.models import AccountContact, PinFailure
-from core.residents.models import Contact
+from core.billing.models import PinFailure
+from core.residents.models import AccountContact, Contact
 from core.territory.models import Account
 
 

@@ -1,6 +1,6 @@
 """CSV imports of billing data: suppliers, services, tariffs, accounts, meters, balances.
 
-They run inside core.imports' framework (one transaction, every bad row reported, nothing
+They run inside core.importing's framework (one transaction, every bad row reported, nothing
 written if any row is bad, rows matched on their key so a second import changes nothing).
 Columns are documented in docs/import-formats.md.
 """
@@ -27,7 +27,14 @@ from core.billing.models import (
     Tariff,
 )
 from core.billing.service import PERIOD_FORMAT, parse_period
-from core.imports import ImportOptions, ImportReport, RowImporter, names_of, set_values, upsert
+from core.importing.service import (
+    ImportOptions,
+    ImportReport,
+    RowImporter,
+    names_of,
+    set_values,
+    upsert,
+)
 from core.residents import service as residents_service
 from core.residents.enums import ContactKind
 from core.residents.models import Contact

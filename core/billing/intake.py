@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backoffice import Claim, Outcome, RoutedRequest
 from core.billing import identity, inquiries
 from core.billing.calc import plain
 from core.billing.commands import BillingCommand, Command, parse
@@ -26,7 +27,6 @@ from core.billing.readings import (
     reading_period,
     submit_reading,
 )
-from core.intake.backoffices import Claim, Outcome, RoutedRequest, register, register_reader
 from core.intake.models import InboundRecord
 from core.intake.triage import open_ticket
 from core.routing.enums import BackOffice
@@ -44,7 +44,8 @@ def read_billing_command(text: str) -> Claim | None:
     kind = (
         TicketKind.METER_READING if parsed.command is Command.SUBMIT else TicketKind.BILLING_INQUIRY
     )
-    return Claim(BackOffice.BILLING, kind)
+    # The parse travels with the claim: the handler does not read the text again.
+    return Claim(BackOffice.BILLING, kind, payload=parsed)
 
 
 def _reply(notice: str, **values: Any) -> Outcome:
@@ -77,7 +78,8 @@ async def _all_meter_words(db_session: AsyncSession, words: list[str]) -> bool:
 async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) -> Outcome:
     """Answers a billing command, or opens a ticket for a question only a person can answer."""
     text = request.message.text
-    parsed = parse(text) if text else None
+    claimed = request.claim.payload if request.claim is not None else None
+    parsed = claimed if isinstance(claimed, BillingCommand) else (parse(text) if text else None)
     if (
         parsed is not None
         and parsed.command in _READING_COMMANDS
@@ -230,6 +232,3 @@ async def _submit(
         results=results,
     )
 
-
-register(BackOffice.BILLING, handle_billing)
-register_reader(read_billing_command)

@@ -180,20 +180,6 @@ class BuildingMeterReading(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(14, 3))
 
 
-class AccountContact(Base):
-    """A contact proven to speak for an account (by its PIN, or linked by staff)."""
-
-    __tablename__ = "account_contacts"
-    __table_args__ = (UniqueConstraint("account_id", "contact_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    # pin | staff
-    via: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class PinFailure(Base):
     """One wrong account PIN: counted per contact and per account to stop guessing."""
 

@@ -19,7 +19,7 @@ from core.billing.models import (
     PaymentAllocation,
     Recalculation,
 )
-from core.imports import UnreadableFile, csv_header, read_csv
+from core.importing.service import UnreadableFile, csv_header, read_csv
 from core.territory.models import Account
 
 STATEMENT_COLUMNS = ("external_id", "account", "paid_on", "amount")

@@ -46,6 +46,8 @@ class ReadingOutcome:
     status: ReadingStatus
     reason: str | None
     volume: Decimal | None
+    # The last counted reading before this period: a refused reading's reply quotes it.
+    previous: Decimal | None = None
 
 
 def reading_period(today: date, deadline_day: int) -> date:
@@ -193,6 +195,7 @@ async def submit_reading(
         status=status,
         reason=check.reason,
         volume=check.volume,
+        previous=previous[1] if previous is not None else None,
     )
 
 

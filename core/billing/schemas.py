@@ -106,12 +106,6 @@ class AccountSummary(BaseModel):
     readings: dict[str, Any]
 
 
-class ImportOut(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-
-
 class StatementOut(BaseModel):
     recorded: int
     duplicates: int

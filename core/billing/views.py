@@ -22,6 +22,7 @@ from core.auth.enums import ScopeKind
 from core.auth.service import Principal
 from core.billing import calc, identity, inquiries, payments, readings, recalculations, reports
 from core.billing.enums import ReadingStatus
+from core.billing.imports import IMPORTERS
 from core.billing.models import BillingService, Meter, MeterReading, Payment
 from core.billing.schemas import (
     AbsenceIn,
@@ -29,7 +30,6 @@ from core.billing.schemas import (
     BuildingReadingIn,
     ChargeRunIn,
     ChargeRunOut,
-    ImportOut,
     PaymentIn,
     PaymentOut,
     Period,
@@ -42,10 +42,11 @@ from core.billing.schemas import (
 )
 from core.billing.service import ChargeRules, run_charges
 from core.db import utcnow
-from core.imports import ImportOptions, ImportRejected, import_csv, importers
+from core.importing.schemas import ImportOut
+from core.importing.service import ImportOptions, ImportRejected, run_import
 from core.routing.models import Department
 from core.territory.models import Account, Building, Community, Premises
-from portal.deps import (
+from core.web.deps import (
     ADMIN_ROLES,
     INTAKE_ROLES,
     CityAdminDep,
@@ -438,7 +439,7 @@ async def import_file(
     what: str, text: CSV_BODY, hub: HubDep, db_session: SessionDep, _principal: CityAdminDep
 ) -> ImportOut:
     """Imports a billing CSV file: all rows or, if any is bad, none (with every reason)."""
-    if what not in importers():
+    if what not in IMPORTERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no importer {what!r}")
     settings = hub.settings
     options = ImportOptions(
@@ -447,7 +448,9 @@ async def import_file(
         language=settings.default_language,
     )
     try:
-        report = await import_csv(db_session=db_session, what=what, text=text, options=options)
+        report = await run_import(
+            db_session=db_session, importers=IMPORTERS, what=what, text=text, options=options
+        )
     except ImportRejected as exc:
         await db_session.rollback()
         raise HTTPException(

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
+from core.complaints.imports import IMPORTERS
 from core.complaints.models import PropertyCompany
-from core.imports import import_text
+from core.importing.service import run_import
 
 COMPANIES = (
     "code,name_en,name_ru,name_zh,registration_number,qualification,qualification_valid_until,phone,language\n"
@@ -79,7 +80,7 @@ async def load_complaints_demo(*, db_session: AsyncSession, with_staff: bool) ->
         ("committees", COMMITTEES, "yaml"),
         ("indicators", INDICATORS, "csv"),
     ):
-        await import_text(db_session=db_session, what=what, text=text, fmt=fmt)
+        await run_import(db_session=db_session, importers=IMPORTERS, what=what, text=text, fmt=fmt)
     if not with_staff:
         return
     username = "company"

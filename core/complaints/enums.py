@@ -3,12 +3,6 @@ from enum import StrEnum
 from core.tickets.enums import TicketStatus
 
 
-class EstateKind(StrEnum):
-    RESIDENTIAL = "residential"
-    COMMERCIAL = "commercial"
-    MIXED = "mixed"
-
-
 class Stage(StrEnum):
     """Where a complaint is, finer than the ticket's generic status."""
 

@@ -31,13 +31,7 @@ from core.complaints.enums import (
     TriageReason,
     Verdict,
 )
-from core.complaints.models import (
-    Complaint,
-    Estate,
-    Inspection,
-    PropertyCompany,
-    RectificationOrder,
-)
+from core.complaints.models import Complaint, Inspection, PropertyCompany, RectificationOrder
 from core.complaints.notify import tell_company, tell_resident
 from core.complaints.service import (
     AUTHORITY_ROLES,
@@ -50,7 +44,7 @@ from core.complaints.service import (
     working_days_after,
 )
 from core.i18n import pick_name
-from core.territory.models import Community
+from core.territory.models import Community, Estate
 from core.tickets import service as tickets_service
 from core.tickets.enums import Direction, EventKind, TicketStatus
 from core.tickets.models import Ticket
@@ -332,18 +326,7 @@ async def record_finding(
     note = _text(note, "the finding")
     if upheld and complaint.company_id is None:
         raise IllegalStep("route the complaint to the company responsible before upholding it")
-    inspection = await db_session.scalar(
-        select(Inspection)
-        .where(Inspection.ticket_id == ticket.id, Inspection.status == InspectionStatus.PLANNED)
-        .order_by(Inspection.id.desc())
-        .limit(1)
-    )
-    if inspection is not None:
-        inspection.status = InspectionStatus.DONE
-        inspection.done_at = ctx.now
-        inspection.inspector = ctx.actor
-        inspection.passed = not upheld
-        inspection.note = note
+    inspection = await _close_inspection(db_session, ctx, ticket, upheld=upheld, note=note)
     complaint.upheld = upheld
     tickets_service.add_message(
         db_session=db_session,
@@ -354,18 +337,11 @@ async def record_finding(
         touch=False,
     )
     if not upheld:
-        move(db_session, ticket, complaint, Stage.DISMISSED, actor=ctx.actor, reason="not upheld")
-        await tell_resident(
-            db_session=db_session,
-            ticket=ticket,
-            notice="complaint_dismissed",
-            outbox_ids=outbox_ids,
-            number=ticket.public_number,
-            finding=note,
-        )
+        await _dismiss(db_session, ctx, outbox_ids, ticket, complaint, finding=note)
         return None
     company = await db_session.get(PropertyCompany, complaint.company_id)
     assert company is not None
+    # An upheld complaint costs the company points whether or not anything is left to fix.
     await integrity.record(
         db_session=db_session,
         ctx=ctx,
@@ -387,6 +363,73 @@ async def record_finding(
             number=ticket.public_number,
         )
         return None
+    return await _order_rectification(
+        db_session,
+        ctx,
+        outbox_ids,
+        ticket,
+        complaint,
+        company,
+        text=_text(order_text, "the order"),
+        days=order_due_days,
+        inspection=inspection,
+    )
+
+
+async def _dismiss(
+    db_session: AsyncSession,
+    ctx: Context,
+    outbox_ids: list[int],
+    ticket: Ticket,
+    complaint: Complaint,
+    *,
+    finding: str,
+) -> None:
+    """Closes a complaint the authority did not uphold and tells the resident why."""
+    move(db_session, ticket, complaint, Stage.DISMISSED, actor=ctx.actor, reason="not upheld")
+    await tell_resident(
+        db_session=db_session,
+        ticket=ticket,
+        notice="complaint_dismissed",
+        outbox_ids=outbox_ids,
+        number=ticket.public_number,
+        finding=finding,
+    )
+
+
+async def _close_inspection(
+    db_session: AsyncSession, ctx: Context, ticket: Ticket, *, upheld: bool, note: str
+) -> Inspection | None:
+    """Marks the complaint's planned inspection done with the finding; None if none was
+    planned (the authority may find on a complaint it took straight from triage)."""
+    inspection = await db_session.scalar(
+        select(Inspection)
+        .where(Inspection.ticket_id == ticket.id, Inspection.status == InspectionStatus.PLANNED)
+        .order_by(Inspection.id.desc())
+        .limit(1)
+    )
+    if inspection is not None:
+        inspection.status = InspectionStatus.DONE
+        inspection.done_at = ctx.now
+        inspection.inspector = ctx.actor
+        inspection.passed = not upheld
+        inspection.note = note
+    return inspection
+
+
+async def _order_rectification(
+    db_session: AsyncSession,
+    ctx: Context,
+    outbox_ids: list[int],
+    ticket: Ticket,
+    complaint: Complaint,
+    company: PropertyCompany,
+    *,
+    text: str,
+    days: int | None,
+    inspection: Inspection | None,
+) -> RectificationOrder:
+    """Issues the order an upheld finding calls for; the complaint waits on it."""
     assert complaint.estate_id is not None
     order = await issue_order(
         db_session=db_session,
@@ -394,11 +437,12 @@ async def record_finding(
         outbox_ids=outbox_ids,
         company=company,
         estate_id=complaint.estate_id,
-        text=_text(order_text, "the order"),
-        days=order_due_days,
+        text=text,
+        days=days,
         ticket_id=ticket.id,
         inspection_id=inspection.id if inspection is not None else None,
     )
+    # The ticket's clock is now the order's: the company has until then to put it right.
     ticket.due_at = order.due_at
     ticket.overdue = False
     move(db_session, ticket, complaint, Stage.RECTIFYING, actor=ctx.actor, order=order.id)
@@ -457,11 +501,11 @@ async def issue_order(
 
 # The resident's reply to "is it solved?": a yes or a no first, then anything they add.
 _YES = frozenset(
-    {"yes", "y", "ok", "solved", "да", "ага", "решено", "是", "是的", "好", "已解决", "1"}
+    {"yes", "y", "ok", "solved", "да", "ага", "решено", "是", "是的", "好", "已解决", "同意", "1"}
 )
 _NO = frozenset({"no", "n", "not", "нет", "не", "неа", "否", "不", "没有", "未解决", "2"})
-_NO_ZH = ("未解决", "没有解决", "没有", "不", "否")
-_YES_ZH = ("已解决", "解决了", "是的", "好的", "是")
+_NO_ZH = ("未解决", "没有解决", "不同意", "没有", "不", "否")
+_YES_ZH = ("已解决", "解决了", "是的", "好的", "同意", "是")
 _FIRST_WORD = re.compile(r"^\s*([^\s,.!;:]+)[\s,.!;:]*(.*)$", re.DOTALL)
 
 

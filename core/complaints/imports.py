@@ -1,7 +1,7 @@
 """Imports of the complaints registers and the authority's scoring data: companies,
 managers, estates, contracts, owners' committees, indicators, score rules and weights.
 
-They run in core.imports' framework (CSV or YAML; all or nothing; every bad row reported;
+They run in core.importing's framework (CSV or YAML; all or nothing; every bad row reported;
 rows matched on their key, so the same file twice changes nothing). Columns:
 docs/import-formats.md.
 """
@@ -16,12 +16,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.complaints.enums import EstateKind, Frequency, Section, WeightDimension
+from core.complaints.enums import Frequency, Section, WeightDimension
 from core.complaints.integrity import DEFAULT_RULES
 from core.complaints.models import (
-    Committee,
-    Estate,
-    EstateBuilding,
     Indicator,
     Manager,
     PropertyCompany,
@@ -29,9 +26,10 @@ from core.complaints.models import (
     ScoreWeight,
     ServiceContract,
 )
-from core.imports import ImportOptions, ImportReport, RowImporter, names_of, upsert
+from core.importing.service import ImportOptions, ImportReport, RowImporter, names_of, upsert
 from core.residents.service import normalise_phone
-from core.territory.models import Building, Community
+from core.territory.enums import EstateKind
+from core.territory.models import Building, Committee, Community, Estate, EstateBuilding
 
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 _LANGUAGES = ("en", "ru", "zh")

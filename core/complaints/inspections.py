@@ -23,7 +23,6 @@ from core.complaints.flow import issue_order, move
 from core.complaints.models import (
     Campaign,
     Complaint,
-    Estate,
     Indicator,
     Inspection,
     InspectionResult,
@@ -42,6 +41,7 @@ from core.complaints.service import (
 )
 from core.config import Settings
 from core.i18n import pick_name
+from core.territory.models import Estate
 from core.tickets.models import Ticket
 
 

@@ -14,23 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
+from core.backoffice import NotAFollowUp, Outcome, RoutedRequest
 from core.complaints.enums import Stage
 from core.complaints.flow import assign, give_verdict, read_verdict
-from core.complaints.models import Complaint, Estate, PropertyCompany
-from core.complaints.service import RESIDENT, SYSTEM, Context, estate_of_building, local_day
+from core.complaints.models import Complaint, PropertyCompany
+from core.complaints.service import RESIDENT, SYSTEM, Context, local_day
 from core.config import Settings
-from core.dispatch.geocode import geocode
 from core.i18n import pick_name
-from core.intake.backoffices import (
-    NotAFollowUp,
-    Outcome,
-    RoutedRequest,
-    register,
-    register_continuation,
-)
 from core.intake.triage import due_at_for, summary_for
 from core.routing.enums import BackOffice
 from core.routing.service import RoutingTable
+from core.territory.geocode import geocode
+from core.territory.models import Estate
+from core.territory.service import estate_of_building
 from core.tickets import service as tickets_service
 from core.tickets.enums import Direction, Priority, TicketKind
 from core.tickets.models import Ticket
@@ -38,8 +34,9 @@ from core.tickets.models import Ticket
 
 async def _estate_for(db_session: AsyncSession, request: RoutedRequest) -> Estate | None:
     message = request.message
-    code = message.raw.get("estate") if isinstance(message.raw, dict) else None
-    if isinstance(code, str) and code.strip():
+    # The portal and kiosk name the estate picked as a typed field.
+    code = message.fields.get("estate", "")
+    if code.strip():
         estate = await db_session.scalar(select(Estate).where(Estate.code == code.strip()))
         if estate is not None:
             return estate
@@ -161,6 +158,3 @@ async def follow_up(
     notice = "complaint_resolved" if complaint.stage == Stage.RESOLVED else "complaint_escalated"
     return Outcome(ticket=ticket, notices=[(notice, {"number": number})])
 
-
-register(BackOffice.COMPLAINTS, take_complaint)
-register_continuation(BackOffice.COMPLAINTS, follow_up)

@@ -26,13 +26,12 @@ from core.auth.enums import Role
 from core.complaints.enums import (
     SECTION_OF_KIND,
     AppealDecision,
-    EstateKind,
     ScoreKind,
     ScoreStatus,
     Section,
     WeightDimension,
 )
-from core.complaints.models import Estate, Manager, PropertyCompany, ScoreEvent, ScoreRule
+from core.complaints.models import Manager, PropertyCompany, ScoreEvent, ScoreRule
 from core.complaints.models import ScoreWeight as WeightRow
 from core.complaints.notify import tell_company
 from core.complaints.service import (
@@ -44,6 +43,8 @@ from core.complaints.service import (
     managed_area,
 )
 from core.config import Settings
+from core.territory.enums import EstateKind
+from core.territory.models import Estate
 
 TWO = Decimal("0.01")
 # Rules used where the authority has not imported its own (score_rules rows win).

@@ -11,7 +11,6 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.complaints.enums import (
-    EstateKind,
     Frequency,
     InspectionStatus,
     OrderStatus,
@@ -62,32 +61,6 @@ class Manager(Base):
     left_on: Mapped[date | None]
 
 
-class Estate(Base):
-    __tablename__ = "estates"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    names: Mapped[Names] = mapped_column(JSON)
-    addresses: Mapped[Names] = mapped_column(JSON, default=dict)
-    kind: Mapped[EstateKind] = mapped_column(String(16), default=EstateKind.RESIDENTIAL)
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
-    # Managed floor area in m²: it weighs the company's deductions (see integrity.py).
-    area: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    building_count: Mapped[int] = mapped_column(default=0)
-    # Facility codes: lift, parking, playground, security, heating_station…
-    facilities: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
-class EstateBuilding(Base):
-    """Which territory buildings an estate is made of: a resident's home finds its estate."""
-
-    __tablename__ = "estate_buildings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
-    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), unique=True)
-
-
 class ServiceContract(Base):
     """A company serving an estate from one date to another (None: open-ended)."""
 
@@ -99,20 +72,6 @@ class ServiceContract(Base):
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
-
-
-class Committee(Base):
-    """An owners' committee of an estate, with its term."""
-
-    __tablename__ = "owners_committees"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
-    names: Mapped[Names] = mapped_column(JSON)
-    chair_name: Mapped[str | None] = mapped_column(String(200))
-    elected_on: Mapped[date]
-    term_ends_on: Mapped[date | None]
 
 
 class Complaint(Base):

@@ -12,7 +12,6 @@ from core.complaints.integrity import Score
 from core.complaints.models import (
     Campaign,
     Complaint,
-    Estate,
     Inspection,
     PropertyCompany,
     RectificationOrder,
@@ -31,6 +30,7 @@ from core.complaints.schemas import (
 from core.i18n import pick_name
 from core.routing.enums import BackOffice
 from core.routing.models import Category
+from core.territory.models import Estate
 from core.tickets.enums import Direction
 from core.tickets.models import Ticket, TicketMessage
 from core.tickets.numbers import format_public_number

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
@@ -22,9 +22,25 @@ from core.complaints.integrity import Score
 from core.complaints.models import Manager, PropertyCompany, ScoreEvent, ScoreRule, ScoreWeight
 from core.config import Settings
 
+if TYPE_CHECKING:
+    from core.runtime import Hub
+
 # What integrity.scores() reads; complaints, estates and contracts do not change a score.
 _INPUTS: tuple[type, ...] = (PropertyCompany, Manager, ScoreEvent, ScoreRule, ScoreWeight)
 _CHANGED = "ranking_inputs_changed"
+_CACHE_KEY = "complaints.ranking"
+
+
+def ranking_cache(hub: Hub) -> RankingCache:
+    """Returns this hub's ranking cache, made (and set to watch its sessions) on first use."""
+    cache = hub.caches.get(_CACHE_KEY)
+    if cache is None:
+        cache = RankingCache(ranking_cache_seconds(hub.settings))
+        # The Session class core.db made for this hub's factory alone.
+        cache.watch(hub.session_factory.kw["sync_session_class"])
+        hub.caches[_CACHE_KEY] = cache
+    assert isinstance(cache, RankingCache)
+    return cache
 
 
 def ranking_cache_seconds(settings: Settings) -> float:

@@ -17,15 +17,9 @@ from core.complaints import integrity, reports
 from core.complaints import service as complaints_service
 from core.complaints.enums import ScoreKind, ScoreStatus
 from core.complaints.imports import IMPORTERS
-from core.complaints.models import (
-    Committee,
-    Estate,
-    Indicator,
-    PropertyCompany,
-    ScoreEvent,
-    ServiceContract,
-)
+from core.complaints.models import Indicator, PropertyCompany, ScoreEvent, ServiceContract
 from core.complaints.presenters import codes, event_list, score_detail, score_out
+from core.complaints.ranking import ranking_cache
 from core.complaints.schemas import (
     AppealIn,
     BlacklistIn,
@@ -51,10 +45,11 @@ from core.complaints.service import (
 )
 from core.complaints.views import REFUSALS, context, refuse
 from core.db import utcnow
-from core.dispatch.schemas import ImportOut
-from core.imports import ImportOptions, ImportRejected, import_text
+from core.importing.schemas import ImportOut
+from core.importing.service import ImportOptions, ImportRejected, run_import
 from core.runtime import Hub
-from portal.deps import DbId, HubDep, SessionDep, require_city_admin, require_roles
+from core.territory.models import Committee, Estate
+from core.web.deps import DbId, HubDep, SessionDep, require_city_admin, require_roles
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -241,8 +236,13 @@ async def import_file(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no importer {what!r}")
     options = ImportOptions(region=hub.settings.phone_region)
     try:
-        report = await import_text(
-            db_session=db_session, what=what, text=text, fmt=format, options=options
+        report = await run_import(
+            db_session=db_session,
+            importers=IMPORTERS,
+            what=what,
+            text=text,
+            fmt=format,
+            options=options,
         )
     except ImportRejected as exc:
         await db_session.rollback()
@@ -308,7 +308,6 @@ async def record_event(
         await db_session.rollback()
         raise refuse(exc) from exc
     await db_session.commit()
-    await hub.enqueue_deliveries(outbox_ids)
     return (await event_list(db_session, [event]))[0]
 
 
@@ -327,7 +326,6 @@ async def _event_step(
         await db_session.rollback()
         raise refuse(exc) from exc
     await db_session.commit()
-    await hub.enqueue_deliveries(outbox_ids)
     return (await event_list(db_session, [event]))[0]
 
 
@@ -402,7 +400,7 @@ async def _ranking(hub: Hub, db_session: AsyncSession) -> list[integrity.Score]:
     async def load() -> list[integrity.Score]:
         return await integrity.scores(db_session=db_session, settings=hub.settings, now=utcnow())
 
-    return await hub.ranking.get(load)
+    return await ranking_cache(hub).get(load)
 
 
 @router.get("/ranking", response_model=list[ScoreOut])

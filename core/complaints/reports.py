@@ -15,9 +15,10 @@ from core import exports
 from core.auth.service import Principal
 from core.complaints.enums import OPEN_STAGES, Escalation, Stage, Verdict
 from core.complaints.integrity import Score
-from core.complaints.models import Complaint, Estate, PropertyCompany
+from core.complaints.models import Complaint, PropertyCompany
 from core.complaints.service import visible
 from core.routing.models import Category
+from core.territory.models import Estate
 from core.tickets.models import Ticket
 
 GroupBy = Literal["company", "estate", "category"]

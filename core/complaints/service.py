@@ -16,17 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
 from core.complaints.enums import Stage
-from core.complaints.models import (
-    Complaint,
-    Estate,
-    EstateBuilding,
-    Manager,
-    PropertyCompany,
-    ServiceContract,
-)
+from core.complaints.models import Complaint, Manager, PropertyCompany, ServiceContract
 from core.config import Settings
 from core.routing.service import RoutingTable
 from core.sla.calendar import LimitUnit, WorkingCalendar
+from core.territory.models import Estate
 from core.tickets.models import Ticket
 from core.tickets.numbers import parse_public_number
 from core.tickets.service import Scope
@@ -173,15 +167,6 @@ async def list_complaints(
         .offset(filters.offset)
     )
     return [(row[0], row[1]) for row in rows], int(total or 0)
-
-
-async def estate_of_building(*, db_session: AsyncSession, building_id: int) -> Estate | None:
-    """Returns the estate a building belongs to, or None."""
-    return await db_session.scalar(
-        select(Estate)
-        .join(EstateBuilding, EstateBuilding.estate_id == Estate.id)
-        .where(EstateBuilding.building_id == building_id)
-    )
 
 
 def _current(on: date) -> Any:

@@ -18,13 +18,7 @@ from core.complaints import flow, inspections, reports
 from core.complaints import service as complaints_service
 from core.complaints.enums import InspectionStatus, OrderStatus, Stage
 from core.complaints.inspections import ResultIn
-from core.complaints.models import (
-    Campaign,
-    Estate,
-    Inspection,
-    PropertyCompany,
-    RectificationOrder,
-)
+from core.complaints.models import Campaign, Inspection, PropertyCompany, RectificationOrder
 from core.complaints.presenters import (
     complaint_detail,
     complaint_page,
@@ -63,8 +57,8 @@ from core.complaints.service import (
 from core.config import Settings
 from core.db import utcnow
 from core.i18n import pick_name
-from core.runtime import TOPIC_TICKETS
-from portal.deps import DbId, HubDep, SessionDep, require_roles
+from core.territory.models import Estate
+from core.web.deps import DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -85,11 +79,6 @@ def refuse(exc: Exception) -> HTTPException:
 
 async def context(hub: HubDep, principal: Principal) -> Context:
     return Context(principal, await hub.routing.get(), hub.settings, utcnow())
-
-
-async def _finish(hub: HubDep, db_session: AsyncSession, outbox_ids: list[int]) -> None:
-    await db_session.commit()
-    await hub.enqueue_deliveries(outbox_ids)
 
 
 @router.get("/complaints", response_model=ComplaintPage)
@@ -155,8 +144,8 @@ async def _step(
     except REFUSALS as exc:
         await db_session.rollback()
         raise refuse(exc) from exc
-    await _finish(hub, db_session, outbox_ids)
-    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "stage"})
+    # Replies are queued and live streams woken once this commits (core.events.collector).
+    await db_session.commit()
     return await complaint_detail(db_session, ticket, complaint, principal.language)
 
 
@@ -302,7 +291,8 @@ async def issue_order(
     except REFUSALS as exc:
         await db_session.rollback()
         raise refuse(exc) from exc
-    await _finish(hub, db_session, outbox_ids)
+    # Replies are queued and live streams woken once this commits (core.events.collector).
+    await db_session.commit()
     return (await order_list(db_session, [order]))[0]
 
 
@@ -320,7 +310,8 @@ async def _order_step(
     except REFUSALS as exc:
         await db_session.rollback()
         raise refuse(exc) from exc
-    await _finish(hub, db_session, outbox_ids)
+    # Replies are queued and live streams woken once this commits (core.events.collector).
+    await db_session.commit()
     return (await order_list(db_session, [order]))[0]
 
 
@@ -424,7 +415,8 @@ async def record_results(
     except REFUSALS as exc:
         await db_session.rollback()
         raise refuse(exc) from exc
-    await _finish(hub, db_session, outbox_ids)
+    # Replies are queued and live streams woken once this commits (core.events.collector).
+    await db_session.commit()
     return await order_list(db_session, [order] if order else [])
 
 

@@ -6,6 +6,7 @@ anything is written, so a case is never left half-moved.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -275,6 +276,32 @@ async def act(
         return await _act(db_session=db_session, ticket=ticket, case=case, data=data, ctx=ctx)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One action's inputs, worked out once so that each stage's handler stays small."""
+
+    db_session: AsyncSession
+    ticket: Ticket
+    case: Case
+    data: ActionInput
+    ctx: Context
+    actor: str
+    reason: str | None
+    result: ActionResult
+
+    def move(self, target: Stage, **data: Any) -> None:
+        """Moves the case to ``target`` as this action, recording ``data`` on the event."""
+        _move(
+            self.db_session,
+            self.ticket,
+            self.case,
+            target,
+            actor=self.actor,
+            action=self.data.action,
+            **data,
+        )
+
+
 async def _act(
     *, db_session: AsyncSession, ticket: Ticket, case: Case, data: ActionInput, ctx: Context
 ) -> ActionResult:
@@ -282,131 +309,169 @@ async def _act(
         # A department's own supervisor must not verify, park or dispatch its own work.
         raise NotAllowed(f"a department's staff may not {data.action} a case")
     check(data.action, Stage(case.stage), ctx.principal.role, data.reason)
-    actor, reason, now = ctx.principal.actor, (data.reason or "").strip() or None, ctx.now
-    result = ActionResult()
-    action = data.action
-    if action is Action.REGISTER:
-        await _register(db_session, ticket, case, data, ctx)
-        _move(db_session, ticket, case, Stage.REGISTERED, actor=actor, action=action)
-        if ctx.settings.dispatch_auto_dispatch:
-            await _dispatch(db_session, ticket, case, None, ctx, actor="system", automatic=True)
-    elif action is Action.DISPATCH:
+    step = _Step(
+        db_session=db_session,
+        ticket=ticket,
+        case=case,
+        data=data,
+        ctx=ctx,
+        actor=ctx.principal.actor,
+        reason=(data.reason or "").strip() or None,
+        result=ActionResult(),
+    )
+    await _HANDLERS[data.action](step)
+    return step.result
+
+
+async def _on_register(step: _Step) -> None:
+    await _register(step.db_session, step.ticket, step.case, step.data, step.ctx)
+    step.move(Stage.REGISTERED)
+    if step.ctx.settings.dispatch_auto_dispatch:
         await _dispatch(
-            db_session, ticket, case, data.department_id, ctx, actor=actor, automatic=False
+            step.db_session, step.ticket, step.case, None, step.ctx, actor="system", automatic=True
         )
-    elif action is Action.START:
-        _move(db_session, ticket, case, Stage.HANDLING, actor=actor, action=action)
-    elif action is Action.CANCEL:
-        _move(db_session, ticket, case, Stage.CANCELLED, actor=actor, action=action, reason=reason)
-        values = {"number": ticket.public_number, "why_cancelled": reason}
-        result.outbox_ids += await _tell_everyone(db_session, ticket, "case_cancelled", values)
-    elif action is Action.RETURN:
-        returned_by = ticket.department_id
-        # The next department asks for its own time: the last one's request lapses.
-        await db_session.execute(
-            update(Extension)
-            .where(Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING)
-            .values(
-                status=ExtensionStatus.REFUSED,
-                decided_by="system",
-                decided_at=now,
-                decision_note="the case was returned",
-            )
+
+
+async def _on_dispatch(step: _Step) -> None:
+    await _dispatch(
+        step.db_session,
+        step.ticket,
+        step.case,
+        step.data.department_id,
+        step.ctx,
+        actor=step.actor,
+        automatic=False,
+    )
+
+
+async def _on_start(step: _Step) -> None:
+    step.move(Stage.HANDLING)
+
+
+async def _on_cancel(step: _Step) -> None:
+    step.move(Stage.CANCELLED, reason=step.reason)
+    values = {"number": step.ticket.public_number, "why_cancelled": step.reason}
+    step.result.outbox_ids += await _tell_everyone(
+        step.db_session, step.ticket, "case_cancelled", values
+    )
+
+
+async def _on_return(step: _Step) -> None:
+    ticket, case = step.ticket, step.case
+    returned_by = ticket.department_id
+    # The next department asks for its own time: the last one's request lapses.
+    await step.db_session.execute(
+        update(Extension)
+        .where(Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING)
+        .values(
+            status=ExtensionStatus.REFUSED,
+            decided_by="system",
+            decided_at=step.ctx.now,
+            decision_note="the case was returned",
         )
-        case.returns += 1
-        case.handle_due_at = None
-        ticket.department_id, ticket.due_at, ticket.overdue = None, None, False
-        _move(
-            db_session,
-            ticket,
-            case,
-            Stage.RETURNED,
-            actor=actor,
-            action=action,
-            reason=reason,
-            returned_by=returned_by,
+    )
+    case.returns += 1
+    case.handle_due_at = None
+    ticket.department_id, ticket.due_at, ticket.overdue = None, None, False
+    step.move(Stage.RETURNED, reason=step.reason, returned_by=returned_by)
+
+
+async def _on_report(step: _Step) -> None:
+    ticket, case, now = step.ticket, step.case, step.ctx.now
+    case.reported_at = now
+    case.handled_on_time = case.handle_due_at is None or now <= case.handle_due_at
+    case.result_note = step.reason
+    # Waiting for the inspector is the centre's time, not the department's.
+    ticket.due_at = None
+    step.move(Stage.REPORTED, reason=step.reason, on_time=case.handled_on_time)
+
+
+async def _on_verify_pass(step: _Step) -> None:
+    step.case.closed_at = step.ctx.now
+    step.move(Stage.CLOSED, reason=step.reason)
+    values = {"number": step.ticket.public_number, "outcome": step.case.result_note or ""}
+    step.result.outbox_ids += await _tell_everyone(
+        step.db_session, step.ticket, "case_closed", values
+    )
+
+
+async def _on_verify_fail(step: _Step) -> None:
+    ticket, case, now = step.ticket, step.case, step.ctx.now
+    case.reworks += 1
+    # Handling that failed inspection was not handling: the next report counts.
+    case.reported_at = case.handled_on_time = None
+    ticket.due_at = case.handle_due_at
+    ticket.overdue = bool(case.handle_due_at and case.handle_due_at < now)
+    step.move(Stage.REWORK, reason=step.reason)
+
+
+async def _on_park(step: _Step) -> None:
+    _park(step.ticket, step.case, step.data, step.ctx)
+    park_due_at = step.case.park_due_at
+    step.move(
+        Stage.PARKED,
+        reason=step.reason,
+        park_due_at=park_due_at.isoformat() if park_due_at else None,
+    )
+
+
+async def _on_unpark(step: _Step) -> None:
+    ticket, case, now = step.ticket, step.case, step.ctx.now
+    calendar = dispatch_service.calendar_for(step.ctx.routing, ticket.category_id)
+    # A case with no time limit had no clock to stop, and gets none back.
+    case.handle_due_at = (
+        clock.resumed_due(calendar, now, timedelta(seconds=case.remaining_seconds))
+        if case.remaining_seconds is not None
+        else None
+    )
+    case.parked_at = case.park_due_at = case.remaining_seconds = None
+    ticket.due_at, ticket.overdue = case.handle_due_at, False
+    step.move(
+        Stage.HANDLING,
+        due_at=case.handle_due_at.isoformat() if case.handle_due_at else None,
+    )
+
+
+async def _on_request_extension(step: _Step) -> None:
+    ticket = step.ticket
+    pending = await step.db_session.scalar(
+        select(Extension.id).where(
+            Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING
         )
-    elif action is Action.REPORT:
-        case.reported_at = now
-        case.handled_on_time = case.handle_due_at is None or now <= case.handle_due_at
-        case.result_note = reason
-        # Waiting for the inspector is the centre's time, not the department's.
-        ticket.due_at = None
-        _move(
-            db_session,
-            ticket,
-            case,
-            Stage.REPORTED,
-            actor=actor,
-            action=action,
-            reason=reason,
-            on_time=case.handled_on_time,
-        )
-    elif action is Action.VERIFY_PASS:
-        case.closed_at = now
-        _move(db_session, ticket, case, Stage.CLOSED, actor=actor, action=action, reason=reason)
-        values = {"number": ticket.public_number, "outcome": case.result_note or ""}
-        result.outbox_ids += await _tell_everyone(db_session, ticket, "case_closed", values)
-    elif action is Action.VERIFY_FAIL:
-        case.reworks += 1
-        # Handling that failed inspection was not handling: the next report counts.
-        case.reported_at = case.handled_on_time = None
-        ticket.due_at = case.handle_due_at
-        ticket.overdue = bool(case.handle_due_at and case.handle_due_at < now)
-        _move(db_session, ticket, case, Stage.REWORK, actor=actor, action=action, reason=reason)
-    elif action is Action.PARK:
-        _park(ticket, case, data, ctx)
-        _move(
-            db_session,
-            ticket,
-            case,
-            Stage.PARKED,
-            actor=actor,
-            action=action,
-            reason=reason,
-            park_due_at=case.park_due_at.isoformat() if case.park_due_at else None,
-        )
-    elif action is Action.UNPARK:
-        calendar = dispatch_service.calendar_for(ctx.routing, ticket.category_id)
-        # A case with no time limit had no clock to stop, and gets none back.
-        case.handle_due_at = (
-            clock.resumed_due(calendar, now, timedelta(seconds=case.remaining_seconds))
-            if case.remaining_seconds is not None
-            else None
-        )
-        case.parked_at = case.park_due_at = case.remaining_seconds = None
-        ticket.due_at, ticket.overdue = case.handle_due_at, False
-        _move(
-            db_session,
-            ticket,
-            case,
-            Stage.HANDLING,
-            actor=actor,
-            action=action,
-            due_at=case.handle_due_at.isoformat() if case.handle_due_at else None,
-        )
-    elif action is Action.REQUEST_EXTENSION:
-        pending = await db_session.scalar(
-            select(Extension.id).where(
-                Extension.ticket_id == ticket.id, Extension.status == ExtensionStatus.PENDING
-            )
-        )
-        if pending is not None:
-            raise IllegalAction("an extension request for this case is already waiting")
-        result.extension = _extension_request(ticket, case, data, ctx)
-        db_session.add(result.extension)
-        tickets_service.add_event(
-            db_session=db_session,
-            ticket_id=ticket.id,
-            kind=EventKind.EXTENSION,
-            actor=actor,
-            requested=True,
-            level=result.extension.level,
-            amount=result.extension.amount,
-            unit=result.extension.unit,
-            reason=reason,
-        )
-    return result
+    )
+    if pending is not None:
+        raise IllegalAction("an extension request for this case is already waiting")
+    extension = _extension_request(ticket, step.case, step.data, step.ctx)
+    step.result.extension = extension
+    step.db_session.add(extension)
+    tickets_service.add_event(
+        db_session=step.db_session,
+        ticket_id=ticket.id,
+        kind=EventKind.EXTENSION,
+        actor=step.actor,
+        requested=True,
+        level=extension.level,
+        amount=extension.amount,
+        unit=extension.unit,
+        reason=step.reason,
+    )
+
+
+# One handler per action: `check` has already refused what the stage or role does not allow,
+# so each handler only carries its action out. A test fails if an Action has no handler.
+_HANDLERS: dict[Action, Callable[[_Step], Awaitable[None]]] = {
+    Action.REGISTER: _on_register,
+    Action.DISPATCH: _on_dispatch,
+    Action.START: _on_start,
+    Action.CANCEL: _on_cancel,
+    Action.RETURN: _on_return,
+    Action.REPORT: _on_report,
+    Action.VERIFY_PASS: _on_verify_pass,
+    Action.VERIFY_FAIL: _on_verify_fail,
+    Action.PARK: _on_park,
+    Action.UNPARK: _on_unpark,
+    Action.REQUEST_EXTENSION: _on_request_extension,
+}
 
 
 def _park(ticket: Ticket, case: Case, data: ActionInput, ctx: Context) -> None:

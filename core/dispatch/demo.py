@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
-from core.imports import import_text
+from core.dispatch.imports import IMPORTERS
+from core.importing.service import run_import
 from core.routing.models import Department
 
 DEFAULTS = Path(__file__).parent / "defaults"
@@ -53,16 +54,23 @@ async def load_dispatch_demo(*, db_session: AsyncSession, with_staff: bool) -> N
     """Loads the dispatch part of the demo city (after the city itself)."""
     db_session.add_all(Department(code=code, names=names) for code, names in DEPARTMENTS)
     await db_session.flush()
-    await import_text(
+    await run_import(
         db_session=db_session,
+        importers=IMPORTERS,
         what="dispatch_categories",
         text=(DEFAULTS / "categories.yaml").read_text(encoding="utf-8"),
         fmt="yaml",
     )
-    await import_text(
-        db_session=db_session, what="responsibilities", text=RESPONSIBILITIES, fmt="csv"
+    await run_import(
+        db_session=db_session,
+        importers=IMPORTERS,
+        what="responsibilities",
+        text=RESPONSIBILITIES,
+        fmt="csv",
     )
-    await import_text(db_session=db_session, what="gazetteer", text=GAZETTEER, fmt="csv")
+    await run_import(
+        db_session=db_session, importers=IMPORTERS, what="gazetteer", text=GAZETTEER, fmt="csv"
+    )
     if not with_staff:
         return
     sanitation = await db_session.scalar(

@@ -73,9 +73,3 @@ class PhotoStatus(StrEnum):
     STORED = "stored"
     PENDING = "pending"  # a URL still to fetch
     FAILED = "failed"
-
-
-class GazetteerKind(StrEnum):
-    STREET = "street"
-    COMMUNITY = "community"
-    LANDMARK = "landmark"

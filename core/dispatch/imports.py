@@ -1,7 +1,7 @@
 """Imports of dispatch data: categories with their codes and limits, responsibilities, the
 gazetteer, unit grid cells (GeoJSON) and evaluation weights.
 
-They run in core.imports' framework: CSV, YAML or GeoJSON; one transaction; every bad row
+They run in core.importing's framework: CSV, YAML or GeoJSON; one transaction; every bad row
 reported; nothing written if any row is bad; rows matched on their key, so importing the
 same file twice changes nothing. Columns: docs/import-formats.md.
 """
@@ -18,23 +18,19 @@ from shapely.geometry import Polygon, shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.dispatch import grid, places
-from core.dispatch.enums import Family, GazetteerKind, Urgency
+from core.dispatch import grid
+from core.dispatch.enums import Family, Urgency
 from core.dispatch.evaluation import DEFAULT_WEIGHTS
-from core.dispatch.models import (
-    CaseCategory,
-    GazetteerEntry,
-    IndicatorWeight,
-    Responsibility,
-    TimeLimit,
-)
+from core.dispatch.models import CaseCategory, IndicatorWeight, Responsibility, TimeLimit
 from core.i18n import LANGUAGES
-from core.imports import ImportOptions, ImportReport, RowImporter, names_of, upsert
+from core.importing.service import ImportOptions, ImportReport, RowImporter, names_of, upsert
 from core.routing.enums import BackOffice
 from core.routing.models import Category, Department, RoutingRule
 from core.sla.calendar import LimitUnit
+from core.territory import places
+from core.territory.enums import GazetteerKind
 from core.territory.geometry import cell_row
-from core.territory.models import Community, District, GridCell
+from core.territory.models import Community, District, GazetteerEntry, GridCell
 from core.tickets.enums import Priority, TicketKind
 
 MAX_LIMIT = {

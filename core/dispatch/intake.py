@@ -7,20 +7,23 @@ registers it: the clock does not start until dispatch (DOMAIN §1).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel
+from channels.contract import Channel, InboundMessage
+from core.backoffice import Outcome, RoutedRequest
+from core.config import Settings
 from core.dispatch import duplicates
 from core.dispatch.actions import place_case
 from core.dispatch.enums import PhotoStatus, Stage, Urgency
-from core.dispatch.geocode import geocode
 from core.dispatch.models import Case, CasePhoto
+from core.events.collector import enqueue_after_commit
 from core.i18n import pick_name
-from core.intake.backoffices import Outcome, RoutedRequest, register
 from core.intake.triage import summary_for
 from core.routing.enums import BackOffice
+from core.routing.service import RoutingTable
+from core.territory.geocode import geocode
 from core.tickets import service as tickets_service
 from core.tickets.enums import Direction, EventKind, Priority, TicketKind
 from core.tickets.models import Ticket
@@ -50,12 +53,17 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         address=message.address_text,
         route_name=request.route.rule_name,
     )
-    attributes = message.raw.get("attributes") if isinstance(message.raw, dict) else None
+    # Open311 attribute answers arrive as typed fields "attribute:<code>".
+    attributes = {
+        key.removeprefix("attribute:"): value
+        for key, value in message.fields.items()
+        if key.startswith("attribute:")
+    }
     case = Case(
         ticket_id=ticket.id,
         stage=Stage.ACCEPTED,
         urgency=Urgency.URGENT if priority == Priority.URGENT else Urgency.NORMAL,
-        attributes=attributes if isinstance(attributes, dict) else {},
+        attributes=attributes,
         extensions=0,
         reworks=0,
         returns=0,
@@ -71,17 +79,7 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         touch=False,
     )
     await _place(db_session, ticket, request)
-    for attachment in message.attachments:
-        db_session.add(
-            CasePhoto(
-                ticket_id=ticket.id,
-                status=PhotoStatus.PENDING,
-                source=str(message.channel),
-                source_url=attachment.url,
-                content_type=(attachment.content_type or "")[:64] or None,
-                attempts=0,
-            )
-        )
+    _queue_photos(db_session, ticket, message)
     await db_session.flush()
     settings = request.settings
     await duplicates.suggest(
@@ -99,6 +97,48 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         ticket=ticket,
         notices=[("ticket_created", {"number": ticket.public_number, "category": category_name})],
     )
+
+
+def _queue_photos(db_session: AsyncSession, ticket: Ticket, message: InboundMessage) -> None:
+    """Queues the message's pictures for fetching into the case's photos."""
+    for attachment in message.attachments:
+        db_session.add(
+            CasePhoto(
+                ticket_id=ticket.id,
+                status=PhotoStatus.PENDING,
+                source=str(message.channel),
+                source_url=attachment.url,
+                content_type=(attachment.content_type or "")[:64] or None,
+                attempts=0,
+            )
+        )
+    if message.attachments:
+        enqueue_after_commit(db_session, "fetch_case_photos", key=f"photos:{ticket.id}")
+
+
+async def add_to_report(
+    *,
+    db_session: AsyncSession,
+    ticket: Ticket,
+    message: InboundMessage,
+    routing: RoutingTable,
+    settings: Settings,
+    now: datetime,
+) -> Outcome | None:
+    """Keeps what a follow-up adds to a case: its photos, and its pin if it had none.
+
+    Intake adds the words to the thread and gives the ordinary "added" answer.
+    """
+    _queue_photos(db_session, ticket, message)
+    if message.location is not None and ticket.latitude is None:
+        await place_case(
+            db_session=db_session,
+            ticket=ticket,
+            latitude=message.location.latitude,
+            longitude=message.location.longitude,
+            max_age=settings.routing_cache_seconds,
+        )
+    return None
 
 
 async def _place(db_session: AsyncSession, ticket: Ticket, request: RoutedRequest) -> None:
@@ -136,6 +176,3 @@ async def _place(db_session: AsyncSession, ticket: Ticket, request: RoutedReques
             place_kind=place.kind,
         )
         return
-
-
-register(BackOffice.DISPATCH, take_report)

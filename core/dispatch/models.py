@@ -22,7 +22,6 @@ from core.db import Base, UTCDateTime, utcnow
 from core.dispatch.enums import (
     ExtensionStatus,
     Family,
-    GazetteerKind,
     PhotoStatus,
     Stage,
     SuggestionStatus,
@@ -81,45 +80,6 @@ class Responsibility(Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     grid_cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"))
-
-
-class GazetteerEntry(Base):
-    """A named place (street, community, landmark) that turns an address into a point."""
-
-    __tablename__ = "gazetteer"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[GazetteerKind] = mapped_column(String(16))
-    names: Mapped[Names] = mapped_column(JSON)
-    # Other ways people name it, per language ({"en": ["station"], "zh": ["车站"]}); the key
-    # "*" holds aliases of no particular language (the import's plain ``aliases`` column).
-    aliases: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
-    latitude: Mapped[float] = mapped_column(Float)
-    longitude: Mapped[float] = mapped_column(Float)
-
-
-class PlaceName(Base):
-    """One name of a building or a gazetteer entry, filed under its geocoding key.
-
-    The geocoder turns a message into the keys its words could match and reads only the
-    names filed under them (core.dispatch.geocode.name_key), instead of every building.
-    Rows are written by core.dispatch.places whenever an address or a gazetteer row changes.
-    """
-
-    __tablename__ = "place_names"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    building_id: Mapped[int | None] = mapped_column(
-        ForeignKey("buildings.id", ondelete="CASCADE"), index=True
-    )
-    gazetteer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("gazetteer.id", ondelete="CASCADE"), index=True
-    )
-    # The name's language; None for an alias of no particular language.
-    language: Mapped[str | None] = mapped_column(String(8))
-    name: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class Case(Base):

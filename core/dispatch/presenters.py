@@ -164,7 +164,7 @@ async def case_detail(
         events=[
             EventOut(
                 kind=e.kind,
-                actor=e.actor,
+                actor=e.actor.token,
                 data=e.data,
                 created_at=e.created_at,
                 actor_name=row.who,

@@ -171,12 +171,6 @@ class CellOut(BaseModel):
     district_id: int | None
 
 
-class ImportOut(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-
-
 class CategoryOut(BaseModel):
     code: str
     names: dict[str, str]

@@ -18,6 +18,7 @@ from core.dispatch import actions, evaluation, photos
 from core.dispatch import service as dispatch_service
 from core.dispatch.actions import ActionInput, Context
 from core.dispatch.enums import Stage
+from core.dispatch.imports import IMPORTERS
 from core.dispatch.models import CasePhoto, Extension
 from core.dispatch.presenters import case_detail, case_page, category_out, photo_out
 from core.dispatch.schemas import (
@@ -28,17 +29,16 @@ from core.dispatch.schemas import (
     CellOut,
     EvaluationIn,
     ExtensionDecisionIn,
-    ImportOut,
     MergeIn,
     PhotoOut,
 )
 from core.dispatch.workflow import IllegalAction, NotAllowed
-from core.imports import ImportOptions, ImportRejected, import_text, importers
+from core.importing.schemas import ImportOut
+from core.importing.service import ImportOptions, ImportRejected, run_import
 from core.media.errors import MediaNotFound, MediaRejected
 from core.routing.models import Category, Department
-from core.runtime import TOPIC_TICKETS
 from core.tickets.numbers import parse_public_number
-from portal.deps import (
+from core.web.deps import (
     HANDLING_ROLES,
     STAFF_ROLES,
     DbId,
@@ -53,7 +53,6 @@ router = APIRouter(prefix="/dispatch", tags=["dispatch"])
 StaffDep = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
 CityAdminDep = Annotated[Principal, Depends(require_city_admin)]
 UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
-DISPATCH_IMPORTS = ("dispatch_categories", "responsibilities", "gazetteer", "grid")
 TEXT_BODY = Annotated[str, Body(media_type="text/plain", max_length=20_000_000)]
 
 
@@ -149,15 +148,11 @@ async def act_on_case(
             unit=body.unit,
             park_until=body.park_until,
         )
-        result = await actions.act(
-            db_session=db_session, ticket=ticket, case=case, data=data, ctx=ctx
-        )
+        await actions.act(db_session=db_session, ticket=ticket, case=case, data=data, ctx=ctx)
     except (IllegalAction, NotAllowed, dispatch_service.CaseNotFound) as exc:
         await db_session.rollback()
         raise _refuse(exc) from exc
     await db_session.commit()
-    await hub.enqueue_deliveries(result.outbox_ids)
-    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "stage"})
     return await case_detail(db_session, ticket, case, principal)
 
 
@@ -192,7 +187,6 @@ async def decide_extension(
         await db_session.rollback()
         raise _refuse(exc) from exc
     await db_session.commit()
-    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "extension"})
     return await case_detail(db_session, ticket, case, principal)
 
 
@@ -214,7 +208,8 @@ async def merge_case(
         }
         ticket, case = locked[number]
         target_ticket, target_case = locked[body.into]
-        outbox_ids = await actions.merge(
+        # Its replies are queued by the outbox once this commits (core.events.collector).
+        await actions.merge(
             db_session=db_session,
             ticket=ticket,
             case=case,
@@ -226,8 +221,6 @@ async def merge_case(
         await db_session.rollback()
         raise _refuse(exc) from exc
     await db_session.commit()
-    await hub.enqueue_deliveries(outbox_ids)
-    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "merged"})
     return await case_detail(db_session, ticket, case, principal)
 
 
@@ -377,12 +370,17 @@ async def import_file(
     format: Literal["csv", "yaml", "geojson"] = "csv",  # noqa: A002
 ) -> ImportOut:
     """Imports dispatch data (categories, responsibilities, gazetteer, grid, weights)."""
-    if what not in (*DISPATCH_IMPORTS, "indicator_weights") or what not in importers():
+    if what not in IMPORTERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no importer {what!r}")
     options = ImportOptions(region=hub.settings.phone_region)
     try:
-        report = await import_text(
-            db_session=db_session, what=what, text=text, fmt=format, options=options
+        report = await run_import(
+            db_session=db_session,
+            importers=IMPORTERS,
+            what=what,
+            text=text,
+            fmt=format,
+            options=options,
         )
     except ImportRejected as exc:
         await db_session.rollback()

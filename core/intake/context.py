@@ -6,18 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.intake.backoffices import Home
+from core.backoffice import Home
 from core.residents import service as residents_service
 from core.residents.models import Contact
 from core.territory.models import Building, Community, Premises, PremisesOwner
 from core.tickets.enums import TicketStatus
 from core.tickets.models import Ticket
 
-# Tickets still being worked on take follow-up messages; on_hold means "waiting for you".
-CONTINUABLE = (TicketStatus.NEW, TicketStatus.ASSIGNED)
+# A photo or a pin sent minutes after a report may belong to it while it is still open.
+RECENT = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,11 @@ class ConversationContext:
     contact: Contact
     created: bool
     home: Home | None
-    # The ticket a follow-up belongs to: one waiting for this contact's answer (on hold),
-    # or one they opened a moment ago that nobody has started on.
-    continuable_ticket_id: int | None
+    # The latest ticket on hold for this contact: its back office may have asked them
+    # something (intake asks the back office whether it did).
+    on_hold_ticket_id: int | None = None
+    # The latest open ticket they filed within the continuation window.
+    recent_ticket_id: int | None = None
 
 
 def _home_column(column: Any) -> Any:
@@ -46,14 +48,19 @@ def _home_column(column: Any) -> Any:
 
 # Built once: constructing this select and its cache key on every message cost more CPU than
 # running it. Values arrive as bind parameters.
-_CONTINUABLE = (
+_ON_HOLD = (
+    select(Ticket.id)
+    .where(Ticket.contact_id == Contact.id, Ticket.status == TicketStatus.ON_HOLD)
+    .order_by(Ticket.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_RECENT = (
     select(Ticket.id)
     .where(
         Ticket.contact_id == Contact.id,
-        or_(
-            Ticket.status == TicketStatus.ON_HOLD,
-            Ticket.status.in_(CONTINUABLE) & (Ticket.created_at >= bindparam("since")),
-        ),
+        Ticket.status.in_(RECENT),
+        Ticket.created_at >= bindparam("since"),
     )
     .order_by(Ticket.id.desc())
     .limit(1)
@@ -61,7 +68,8 @@ _CONTINUABLE = (
 )
 _CONTEXT = select(
     Contact,
-    _CONTINUABLE,
+    _ON_HOLD,
+    _RECENT,
     _home_column(Building.id),
     _home_column(Community.id),
     _home_column(Community.district_id),
@@ -78,16 +86,16 @@ async def read_context(
     now: datetime,
     continuation_window: timedelta,
 ) -> ConversationContext:
-    """Returns the contact (created if new), their home and any ticket awaiting them."""
+    """Returns the contact (created if new), their home and the tickets a message may follow."""
     row = (
         await db_session.execute(
             _CONTEXT, {"kind": kind, "value": value, "since": now - continuation_window}
         )
     ).first()
     if row is not None:
-        contact, ticket_id, building_id, community_id, district_id = row
+        contact, on_hold_id, recent_id, building_id, community_id, district_id = row
         home = Home(building_id, community_id, district_id) if building_id else None
-        return ConversationContext(contact, False, home, ticket_id)
+        return ConversationContext(contact, False, home, on_hold_id, recent_id)
     contact, created = await residents_service.create_contact(
         db_session=db_session,
         kind=kind,
@@ -97,4 +105,4 @@ async def read_context(
     )
     # A brand-new contact has no home and no tickets; one that won a race a moment ago
     # is read again the ordinary way on its next message.
-    return ConversationContext(contact, created, None, None)
+    return ConversationContext(contact, created, None)

@@ -30,3 +30,31 @@ class InboundRecord(Base):
     # How many times processing failed; the periodic retry gives up after a few.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+class PendingChoice(Base):
+    """The choices the last reply to a contact on a channel offered, until they expire.
+
+    An answer ("2", a button) is read against this row only, so a digit can never be taken
+    for a menu item the resident was not shown, nor collide with a ballot's digits. Every
+    reply intake sends replaces the row (a reply without choices removes it).
+    """
+
+    __tablename__ = "pending_choices"
+    __table_args__ = (UniqueConstraint("contact_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    # What answering means: "split" (make a message its own request), "status" (which
+    # request), or a back office's name when it asked.
+    purpose: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    # [{"id": ..., "labels": {...}}, ...] in the order shown (digit 1 is the first).
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # What the purpose needs to act on the answer (the inbound message to split out).
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The reply that offered them, to show them again on a wrong answer.
+    notice: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

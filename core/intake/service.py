@@ -3,45 +3,31 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel, InboundMessage
-from channels.templates import render
-from core.billing import intake as billing_intake  # noqa: F401  (registers billing)
-from core.complaints import intake as complaints_intake  # noqa: F401  (registers complaints)
-from core.config import Settings
+from channels.contract import Channel, InboundMessage, Structure
+from channels.registry import UnknownChannel
+from core.backoffice import Outcome
 from core.db import utcnow
-from core.dispatch import intake as dispatch_intake  # noqa: F401  (registers dispatch)
 from core.i18n import detect_language
-from core.intake import triage  # noqa: F401  (registers the general triage back office)
-from core.intake.backoffices import (
-    NotAFollowUp,
-    Outcome,
-    RoutedRequest,
-    continuation_for,
-    handler_for,
-)
-from core.intake.context import ConversationContext, read_context
-from core.intake.intents import Intent, IntentName, UnknownCategory, decide
+from core.intake import choices as choices_service
+from core.intake.acts import Turn, act
+from core.intake.context import read_context
+from core.intake.decision import UnknownCategory, decide
 from core.intake.models import InboundRecord
-from core.notices import service as notices_service
 from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxKind
 from core.residents import service as residents_service
-from core.residents.models import Contact
 from core.residents.service import InvalidAddress, mask_address
-from core.routing.service import RoutingTable, kind_of
+from core.routing.service import RoutingTable
 from core.runtime import TOPIC_TICKETS, Hub
-from core.tickets import service as tickets_service
-from core.tickets.enums import Direction, EventKind, TicketStatus
 from core.tickets.models import Ticket, TicketMessage
-from core.votes import intake as votes_intake  # noqa: F401  (registers votes)
 
 logger = logging.getLogger("hub.intake")
 
@@ -60,6 +46,8 @@ class ReplyView:
     channel: str
     text: str
     language: str
+    # What the text says, for channels that show it their own way (buttons, keys).
+    structure: Structure | None = None
 
 
 @dataclass
@@ -157,10 +145,6 @@ async def _reclaim_failed(session: AsyncSession, message: InboundMessage) -> int
     )
 
 
-def _choose_language(message: InboundMessage, contact: Contact, default: str) -> str:
-    return message.language or detect_language(message.text) or contact.language or default
-
-
 async def _process(
     *,
     session: AsyncSession,
@@ -168,18 +152,19 @@ async def _process(
     routing: RoutingTable,
     message: InboundMessage,
     inbound_id: int,
-    contact_kind: str,
-    address: str,
-    inline_reply: bool,
+    address: tuple[str, str],
+    inline: bool,
 ) -> IntakeResult:
     settings = hub.settings
     now = utcnow()
-    guessed = message.language or detect_language(message.text) or settings.default_language
+    # Detected once: it names a new contact's language and, with the message's own
+    # language, decides this reply's.
+    detected = message.language or detect_language(message.text)
     context = await read_context(
         db_session=session,
-        kind=contact_kind,
-        value=address,
-        language=guessed,
+        kind=address[0],
+        value=address[1],
+        language=detected or settings.default_language,
         display_name=message.display_name,
         now=now,
         continuation_window=timedelta(
@@ -187,188 +172,81 @@ async def _process(
         ),
     )
     contact = context.contact
-    language = _choose_language(message, contact, settings.default_language)
+    language = detected or contact.language or settings.default_language
     if language not in settings.languages:
         language = settings.default_language
     if contact.language != language:
         contact.language = language
-
-    intent = await decide(
+    decision = await decide(
         db_session=session,
         message=message,
         routing=routing,
-        continuable_ticket_id=context.continuable_ticket_id,
-        contact=contact,
-        now=now,
-    )
-    outcome = await _act(
-        session=session,
-        routing=routing,
-        message=message,
-        inbound_id=inbound_id,
         context=context,
-        language=language,
-        intent=intent,
+        offices=hub.offices,
+        menu=_menu(hub, message.channel),
         now=now,
-        settings=settings,
     )
-
+    turn = Turn(
+        session, hub.offices, routing, message, inbound_id, context, language, now, settings
+    )
+    outcome = await act(turn, decision)
     result = IntakeResult(
         inbound_id=inbound_id,
         duplicate=False,
         resident_id=contact.resident_id,
-        intent=str(intent.name),
+        intent=decision.name,
     )
     if outcome.ticket is not None:
         result.ticket_id = outcome.ticket.id
         result.ticket_number = outcome.ticket.public_number
-    for notice, values in outcome.notices:
-        text = render(message.channel, notice, language, **values)
+    result.replies = await _reply(hub, turn, outcome, inline=inline)
+    return result
+
+
+def _menu(hub: Hub, channel: str) -> dict[str, str]:
+    """Returns the channel's top-level menu: key → category code (the IVR's first menu)."""
+    spec = hub.channels.spec(channel)
+    return dict(getattr(spec, "menu", None) or {})
+
+
+async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> list[ReplyView]:
+    """Writes the outcome's replies to the outbox, and the choices the last one offers."""
+    session, message, contact = turn.session, turn.message, turn.context.contact
+    views: list[ReplyView] = []
+    row = None
+    structures = outcome.replies()
+    for structure in structures:
+        text = hub.channels.render(message.channel, structure, turn.language)
         row = await outbox_service.create(
             db_session=session,
             kind=OutboxKind.REPLY,
             channel=message.channel,
             address=contact.value,
-            language=language,
+            language=turn.language,
             text=text,
+            structure=structure,
             ticket=outcome.ticket,
             resident_id=contact.resident_id,
-            inbound_id=inbound_id,
-            handed_inline=inline_reply,
-            lease_seconds=settings.outbox_lease_seconds,
+            inbound_id=turn.inbound_id,
+            handed_inline=inline,
+            lease_seconds=hub.settings.outbox_lease_seconds,
         )
-        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
-    return result
-
-
-async def _act(
-    *,
-    session: AsyncSession,
-    routing: RoutingTable,
-    message: InboundMessage,
-    inbound_id: int,
-    context: ConversationContext,
-    language: str,
-    intent: Intent,
-    now: datetime,
-    settings: Settings,
-) -> Outcome:
-    """Carries out the intent: answer a command, extend a ticket, or hand to a back office."""
-    contact = context.contact
-    if intent.name is IntentName.HELP:
-        return Outcome(ticket=None, notices=[("help", {})])
-    if intent.name in (IntentName.OPT_OUT, IntentName.OPT_IN):
-        opting_out = intent.name is IntentName.OPT_OUT
-        await notices_service.set_opt_out(db_session=session, contact=contact, opted_out=opting_out)
-        return Outcome(None, [("opted_out" if opting_out else "opted_in", {})])
-    if intent.name in (IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE) and intent.topic:
-        subscribing = intent.name is IntentName.SUBSCRIBE
-        await notices_service.set_subscription(
-            db_session=session, contact_id=contact.id, topic=intent.topic, active=subscribing
-        )
-        notice = "subscribed" if subscribing else "unsubscribed"
-        return Outcome(None, [(notice, {"topic": str(intent.topic)})])
-    if intent.name is IntentName.STATUS:
-        ticket = await tickets_service.get_by_public_number(
-            db_session=session, number=intent.argument or ""
-        )
-        # Only the resident who raised a ticket learns its status from a text message.
-        if ticket is None or ticket.resident_id != contact.resident_id:
-            return Outcome(None, [("status_unknown", {"number": intent.argument or ""})])
-        return Outcome(
-            None,
-            [("ticket_status", {"number": ticket.public_number, "status": str(ticket.status)})],
-        )
-    if intent.name is IntentName.CONTINUE and intent.ticket is not None:
-        followed = await _continue(
-            session, routing, message, inbound_id, intent.ticket, now, settings
-        )
-        if followed is not None:
-            return followed
-        # The back office saw a new request, not an answer (someone waiting to confirm one
-        # complaint may text about something else): it goes the ordinary way.
-        intent = Intent(IntentName.REQUEST, category=routing.classify_text(message.text))
-
-    category = intent.category
-    kind = intent.claim.kind if intent.claim else kind_of(category)
-    home = context.home
-    route = routing.match(
-        kind=kind,
-        category_id=category.id if category else None,
-        district_id=home.district_id if home else None,
-        community_id=home.community_id if home else None,
-    )
-    if intent.claim is not None:
-        # A back office's own command is answered by it whatever the routing data says.
-        route = replace(route, back_office=intent.claim.back_office)
-    back_office, handler = handler_for(route.back_office)
-    request = RoutedRequest(
-        inbound_id=inbound_id,
-        message=message,
+        if inline and hub.channels.is_inline(message.channel):
+            # Shown or spoken within this request: delivered, never swept for resending.
+            await outbox_service.confirm_inline(db_session=session, row_or_id=row)
+        views.append(ReplyView(row.id, row.channel, row.text, row.language, structure))
+    last = structures[-1] if structures else None
+    await choices_service.offer(
+        db_session=session,
         contact=contact,
-        language=language,
-        category=category,
-        kind=kind,
-        route=replace(route, back_office=back_office),
-        home=home,
-        routing=routing,
-        now=now,
-        settings=settings,
-    )
-    outcome: Outcome = await handler(db_session=session, request=request)
-    return outcome
-
-
-async def _continue(
-    session: AsyncSession,
-    routing: RoutingTable,
-    message: InboundMessage,
-    inbound_id: int,
-    ticket: Ticket,
-    now: datetime,
-    settings: Settings,
-) -> Outcome | None:
-    """Adds a follow-up to its ticket; None if the back office says it is a new request."""
-    follow = continuation_for(ticket.back_office)
-    followed: Outcome | None = None
-    if follow is not None:
-        try:
-            followed = await follow(
-                db_session=session,
-                ticket=ticket,
-                message=message,
-                routing=routing,
-                settings=settings,
-                now=now,
-            )
-        except NotAFollowUp:
-            return None
-    tickets_service.add_message(
-        db_session=session,
-        ticket=ticket,
-        direction=Direction.IN,
         channel=message.channel,
-        text=message.text,
-        inbound_id=inbound_id,
+        structure=last if last is not None and last.choices else None,
+        purpose=outcome.purpose or "",
+        context={**outcome.context, "outbox_id": row.id if row else 0},
+        ticket=outcome.ticket,
+        now=turn.now,
     )
-    tickets_service.add_event(
-        db_session=session,
-        ticket_id=ticket.id,
-        kind=EventKind.MESSAGE_IN,
-        actor="resident",
-        channel=message.channel,
-    )
-    if followed is not None:
-        return followed
-    if ticket.status == TicketStatus.ON_HOLD:
-        tickets_service.change_status(
-            db_session=session,
-            ticket=ticket,
-            status=TicketStatus.IN_PROGRESS,
-            actor="resident",
-            reason="resident answered",
-        )
-    return Outcome(ticket, [("ticket_continued", {"number": ticket.public_number})])
+    return views
 
 
 async def recorded_raws(
@@ -407,15 +285,18 @@ async def _existing_result(session: AsyncSession, message: InboundMessage) -> In
         result.resident_id = ticket.resident_id
     for row in await outbox_service.list_for_inbound(db_session=session, inbound_id=record.id):
         result.resident_id = result.resident_id or row.resident_id
-        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language))
+        structure = Structure.model_validate(row.structure) if row.structure else None
+        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language, structure))
     return result
 
 
-async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = False) -> IntakeResult:
+async def receive(*, hub: Hub, message: InboundMessage, inline: bool = False) -> IntakeResult:
     """Takes one inbound message through the pipeline; idempotent on its provider id.
 
-    ``inline_reply``: the adapter answers within the provider's request (Twilio TwiML),
-    so the replies are not queued; their rows wait for the provider's confirmation.
+    ``inline``: the caller waits for the answer within its own request (a phone call, a
+    kiosk screen, Twilio's TwiML response), so the replies come back in the result with
+    their structure and are not queued. On a channel that delivers inline the rows are
+    confirmed at once; on a provider's (TwiML) they wait for its delivery report.
 
     Everything happens in one transaction, so a message either fully becomes its ticket,
     thread entry and replies, or (on a bug or outage) is kept raw as ``failed`` and
@@ -423,9 +304,11 @@ async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = Fal
     """
     try:
         contact_kind, address = residents_service.normalise_address(
-            message.channel, message.sender_address, region=hub.settings.phone_region
+            hub.channels.address_kind(message.channel),
+            message.sender_address,
+            region=hub.settings.phone_region,
         )
-    except InvalidAddress as exc:
+    except (InvalidAddress, UnknownChannel) as exc:
         raise IntakeRejected(str(exc)) from exc
     routing = await hub.routing.get()
     if message.category_code and routing.category_by_code(message.category_code) is None:
@@ -447,9 +330,8 @@ async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = Fal
                     routing=routing,
                     message=message,
                     inbound_id=inbound_id,
-                    contact_kind=contact_kind,
-                    address=address,
-                    inline_reply=inline_reply,
+                    address=(contact_kind, address),
+                    inline=inline,
                 )
     except UnknownCategory as exc:
         raise IntakeRejected(f"unknown category {exc}") from exc
@@ -465,7 +347,7 @@ async def receive(*, hub: Hub, message: InboundMessage, inline_reply: bool = Fal
         async with hub.session_factory() as session:
             return await _existing_result(session, message)
 
-    if not inline_reply:
+    if not inline:
         await hub.enqueue_deliveries(reply.outbox_id for reply in result.replies)
     if result.ticket_id is not None:
         await hub.publish(TOPIC_TICKETS, {"ticket_id": result.ticket_id, "event": "message"})

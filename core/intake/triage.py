@@ -6,12 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backoffice import BackOfficeSpec, Outcome, RoutedRequest
 from core.i18n import pick_name
-from core.intake.backoffices import Outcome, RoutedRequest, register
 from core.routing.enums import BackOffice
 from core.sla.calendar import WorkingCalendar
 from core.tickets import service as tickets_service
-from core.tickets.enums import Direction, Priority
+from core.tickets.enums import Direction, Priority, TicketKind, TicketStatus
+from core.tickets.models import Ticket
 
 
 def due_at_for(request: RoutedRequest) -> datetime | None:
@@ -79,4 +80,14 @@ async def open_ticket(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
     )
 
 
-register(BackOffice.GENERAL, open_ticket)
+async def _held_for_resident(*, db_session: AsyncSession, ticket: Ticket) -> bool:
+    # Staff put a general request on hold to ask the resident something.
+    return ticket.status == TicketStatus.ON_HOLD
+
+
+SPEC = BackOfficeSpec(
+    name=BackOffice.GENERAL,
+    kinds=(TicketKind.GENERAL,),
+    handler=open_ticket,
+    awaits_answer=_held_for_resident,
+)

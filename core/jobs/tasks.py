@@ -16,11 +16,11 @@ from core.complaints import sweep as complaints_sweep
 from core.complaints.service import Context as ComplaintContext
 from core.db import transaction, utcnow
 from core.dispatch import photos as dispatch_photos
+from core.events.collector import deliver_after_commit
 from core.intake import service as intake_service
 from core.notices import service as notices_service
 from core.outbox import service as outbox_service
-from core.outbox.service import RetryDelivery
-from core.runtime import TOPIC_OUTBOX, TOPIC_TICKETS, Hub
+from core.runtime import Hub
 from core.sla import service as sla_service
 from core.votes import ballots as votes_ballots
 
@@ -36,20 +36,16 @@ class HubContext(Context, total=False):
 async def deliver_outbox(ctx: HubContext, *, outbox_id: int) -> str:
     """Delivers one outbox row; raising makes SAQ retry it with backoff."""
     hub: Hub = ctx["hub"]
-    try:
-        outcome = await outbox_service.deliver(
-            session_factory=hub.session_factory,
-            senders=hub.senders,
-            outbox_id=outbox_id,
-            max_attempts=hub.settings.outbox_max_attempts,
-            lease_seconds=hub.settings.outbox_lease_seconds,
-            retry_delay=hub.settings.outbox_retry_delay,
-            replies_after_opt_out=hub.settings.sms_replies_after_opt_out,
-        )
-    except RetryDelivery:
-        await hub.publish(TOPIC_OUTBOX, {"outbox_id": outbox_id, "status": "retrying"})
-        raise
-    await hub.publish(TOPIC_OUTBOX, {"outbox_id": outbox_id, "status": str(outcome.status)})
+    # RetryDelivery propagates to SAQ; the outbox records each attempt and wakes live views.
+    outcome = await outbox_service.deliver(
+        session_factory=hub.session_factory,
+        channels=hub.channels,
+        outbox_id=outbox_id,
+        max_attempts=hub.settings.outbox_max_attempts,
+        lease_seconds=hub.settings.outbox_lease_seconds,
+        retry_delay=hub.settings.outbox_retry_delay,
+        replies_after_opt_out=hub.settings.sms_replies_after_opt_out,
+    )
     return str(outcome.status)
 
 
@@ -60,8 +56,8 @@ async def sweep_outbox(ctx: HubContext) -> int:
         stranded = await outbox_service.list_stranded(
             db_session=session, max_attempts=hub.settings.outbox_max_attempts
         )
-    await hub.enqueue_deliveries([i for i, bulk in stranded if not bulk])
-    await hub.enqueue_deliveries([i for i, bulk in stranded if bulk], bulk=True)
+        deliver_after_commit(session, [i for i, bulk in stranded if not bulk])
+        deliver_after_commit(session, [i for i, bulk in stranded if bulk], bulk=True)
     return len(stranded)
 
 
@@ -100,8 +96,8 @@ async def send_notice(ctx: HubContext, *, notice_id: int) -> int:
     """Writes a notice's outbox rows (once) and hands them to the bulk queue."""
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
+        # The outbox hands the rows to the bulk queue once this commits.
         ids = await notices_service.fan_out(db_session=session, notice_id=notice_id)
-    await hub.enqueue_deliveries(ids, bulk=True)
     return len(ids)
 
 
@@ -110,8 +106,6 @@ async def escalate_overdue(ctx: HubContext) -> int:
     hub: Hub = ctx["hub"]
     async with transaction(hub.session_factory) as session:
         escalated = await sla_service.escalate_overdue(db_session=session)
-    for ticket_id in escalated:
-        await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket_id, "event": "escalated"})
     if escalated:
         logger.info("escalated %d overdue tickets", len(escalated))
     return len(escalated)
@@ -136,9 +130,6 @@ async def sweep_complaints(ctx: HubContext) -> int:
             db_session=session,
             ctx=ComplaintContext(complaints_service.SYSTEM, routing, hub.settings, utcnow()),
         )
-    await hub.enqueue_deliveries(result.outbox_ids)
-    for ticket_id in result.escalated + result.confirmed:
-        await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket_id, "event": "stage"})
     return len(result.escalated) + len(result.confirmed) + result.orders_overdue
 
 
@@ -164,7 +155,6 @@ async def run_ballots(ctx: HubContext) -> int:
             # One ballot's failure must not hold up the others; the next run tries again.
             logger.exception("ballot %s: %s failed", ballot_id, step)
             continue
-        await hub.enqueue_deliveries(ids, bulk=True)
         logger.info("ballot %s: %s, %d messages queued", ballot_id, step, len(ids))
     return len(steps)
 

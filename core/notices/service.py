@@ -11,7 +11,6 @@ from sqlalchemy import (
     and_,
     exists,
     func,
-    insert,
     or_,
     select,
     true,
@@ -20,12 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.registry import of_session
 from channels.segments import count_segments
 from core.db import utcnow
 from core.notices.enums import Audience, NoticeStatus, Topic
 from core.notices.models import Notice, Subscription
-from core.outbox.enums import OutboxKind, OutboxStatus
+from core.outbox import service as outbox_service
 from core.outbox.models import OutboxMessage
+from core.outbox.service import NoticeRow
 from core.residents.enums import ContactKind
 from core.residents.models import Contact
 from core.territory.models import Building, Community, Premises, PremisesOwner
@@ -98,12 +99,17 @@ async def create_notice(
             f"the longest text is {parts} SMS parts, over the limit of {max_parts}; "
             "shorten it or confirm the cost"
         )
+    # Notices go to phone contacts (recipients_query): on whichever channel carries them.
+    channel = of_session(db_session).notices_channel(ContactKind.PHONE)
+    if channel is None:
+        raise NoticeRejected("no installed channel carries notices to phones")
     notice = Notice(
         topic=topic,
         audience=audience,
         scope_kind=scope_kind,
         scope_id=scope_id,
         texts=texts,
+        channel=channel,
         send_at=send_at or utcnow(),
         status=NoticeStatus.SCHEDULED,
         max_parts=parts,
@@ -168,36 +174,61 @@ async def fan_out(*, db_session: AsyncSession, notice_id: int) -> list[int]:
     )
     if claimed is None:
         return []
-    now = utcnow()
     rows = []
     for contact in await db_session.scalars(recipients_query(claimed)):
         language = contact.language if contact.language in claimed.texts else "en"
-        text = claimed.texts[language]
         rows.append(
-            {
-                "kind": OutboxKind.NOTICE,
-                "channel": claimed.channel,
-                "address": contact.value,
-                "language": language,
-                "text": text,
-                "resident_id": contact.resident_id,
-                "notice_id": claimed.id,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "segments": count_segments(text).parts,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+            NoticeRow(
+                address=contact.value,
+                language=language,
+                text=claimed.texts[language],
+                resident_id=contact.resident_id,
+            )
         )
-    # One multi-row INSERT per thousand recipients instead of a round trip each.
-    ids = (
-        list(await db_session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), rows))
-        if rows
-        else []
+    ids = await outbox_service.create_notices(
+        db_session=db_session, channel=claimed.channel, notice_id=claimed.id, rows=rows
     )
     claimed.status = NoticeStatus.SENT
     claimed.recipients = len(ids)
     return ids
+
+
+async def start_blast(
+    *,
+    db_session: AsyncSession,
+    topic: Topic,
+    audience: Audience,
+    scope_kind: str,
+    scope_id: int | None,
+    texts: dict[str, str],
+    channel: str,
+    created_by: str,
+    now: datetime,
+) -> Notice:
+    """Records a notice that goes out now (a ballot's blast), before its rows are written."""
+    parts = measure(texts)
+    notice = Notice(
+        topic=topic,
+        audience=audience,
+        scope_kind=scope_kind,
+        scope_id=scope_id,
+        texts=texts,
+        channel=channel,
+        send_at=now,
+        status=NoticeStatus.SENDING,
+        max_parts=parts,
+        too_long=False,
+        created_by=created_by,
+    )
+    db_session.add(notice)
+    await db_session.flush()
+    return notice
+
+
+def finish_blast(notice: Notice, *, recipients: int) -> None:
+    """Marks a notice sent to ``recipients`` people (its rows are written)."""
+    notice.status = NoticeStatus.SENT
+    notice.recipients = recipients
 
 
 async def due_notices(*, db_session: AsyncSession, now: datetime) -> list[int]:

@@ -16,7 +16,7 @@ from core.notices.schemas import NoticeIn, NoticeOut, SubscriptionIn
 from core.residents import service as residents_service
 from core.residents.enums import ContactKind
 from core.territory.models import Building, District
-from portal.deps import ADMIN_ROLES, INTAKE_ROLES, DbId, HubDep, SessionDep, require_roles
+from core.web.deps import ADMIN_ROLES, INTAKE_ROLES, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(tags=["notices"])
 logger = logging.getLogger("hub.notices")

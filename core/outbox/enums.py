@@ -4,6 +4,9 @@ from enum import StrEnum
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
+    # Answered within the resident's own request or call (TwiML, a voice prompt, a page):
+    # waiting for the channel to confirm it, and never sent again by the sweep.
+    INLINE = "inline"
     SENT = "sent"
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -21,6 +22,9 @@ class OutboxMessage(Base):
     address: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
+    # What the text says (channels.contract.Structure as JSON): its notice, values and
+    # choices, for channels that draw choices as buttons and for wording it again.
+    structure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), index=True)

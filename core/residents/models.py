@@ -1,4 +1,4 @@
-"""Residents and their contacts."""
+"""Residents, their contacts, and which contacts speak for which accounts."""
 
 from __future__ import annotations
 
@@ -55,4 +55,18 @@ class PhoneVerification(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountContact(Base):
+    """A contact proven to speak for an account (by its PIN, or linked by staff)."""
+
+    __tablename__ = "account_contacts"
+    __table_args__ = (UniqueConstraint("account_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # pin | staff
+    via: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,6 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel
 from core.db import utcnow
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
@@ -16,17 +15,6 @@ from core.territory.models import Building, Community, Premises, PremisesOwner
 
 class InvalidAddress(ValueError):
     """The sender address cannot identify anyone (an unparseable phone number, say)."""
-
-
-CHANNEL_CONTACT_KIND = {
-    Channel.SMS: ContactKind.PHONE,
-    Channel.VOICE: ContactKind.PHONE,
-    Channel.TELEGRAM: ContactKind.TELEGRAM,
-    Channel.WEB: ContactKind.WEB,
-    Channel.KIOSK: ContactKind.WEB,
-    Channel.OPEN311: ContactKind.WEB,
-    Channel.API: ContactKind.WEB,
-}
 
 
 def normalise_phone(raw: str, region: str) -> str:
@@ -40,9 +28,16 @@ def normalise_phone(raw: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_address(channel: Channel, raw: str, *, region: str) -> tuple[ContactKind, str]:
-    """Returns the contact kind and canonical value for a channel's sender address."""
-    kind = CHANNEL_CONTACT_KIND[channel]
+def normalise_address(kind: str, raw: str, *, region: str) -> tuple[ContactKind, str]:
+    """Returns the contact kind and canonical value of an address of ``kind``.
+
+    The kind comes from the channel's spec (``hub.channels.address_kind(channel)``): the
+    core knows kinds of address, not channels.
+    """
+    try:
+        kind = ContactKind(kind)
+    except ValueError:
+        raise InvalidAddress(f"unknown kind of address {kind!r}") from None
     value = raw.strip()
     if kind is ContactKind.PHONE:
         return kind, normalise_phone(value, region)

@@ -14,7 +14,7 @@ from core.residents.enums import ContactKind
 from core.residents.models import Contact
 from core.residents.schemas import ContactOut, ResidentOut, ResidentSearch, TicketBrief
 from core.tickets.models import Ticket
-from portal.deps import STAFF_ROLES, DbId, HubDep, SessionDep, require_roles
+from core.web.deps import STAFF_ROLES, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 

@@ -11,7 +11,7 @@ from core.auth.service import Principal
 from core.routing import service as routing_service
 from core.routing.models import Category, Department, RoutingRule
 from core.routing.schemas import CategoryOut, DepartmentOut, RoutingRuleIn, RoutingRuleOut
-from portal.deps import STAFF_ROLES, CityAdminDep, DbId, HubDep, SessionDep, require_roles
+from core.web.deps import STAFF_ROLES, CityAdminDep, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(tags=["routing"])
 

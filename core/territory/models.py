@@ -1,14 +1,16 @@
-"""Territory tables: the places tickets are about."""
+"""Territory tables: the places tickets are about, the estates buildings make up (and their
+owners' committees), and the gazetteer that turns an address into a point."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Float, ForeignKey, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
+from core.territory.enums import EstateKind, GazetteerKind
 
 # Names shown to people are stored per language: {"en": ..., "ru": ..., "zh": ...}.
 Names = dict[str, str]
@@ -113,3 +115,82 @@ class GridCell(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
     )
+
+
+class Estate(Base):
+    __tablename__ = "estates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    names: Mapped[Names] = mapped_column(JSON)
+    addresses: Mapped[Names] = mapped_column(JSON, default=dict)
+    kind: Mapped[EstateKind] = mapped_column(String(16), default=EstateKind.RESIDENTIAL)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Managed floor area in m²: it weighs a company's deductions (core.complaints.integrity).
+    area: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    building_count: Mapped[int] = mapped_column(default=0)
+    # Facility codes: lift, parking, playground, security, heating_station…
+    facilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class EstateBuilding(Base):
+    """Which territory buildings an estate is made of: a resident's home finds its estate."""
+
+    __tablename__ = "estate_buildings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), unique=True)
+
+
+class Committee(Base):
+    """An owners' committee of an estate, with its term."""
+
+    __tablename__ = "owners_committees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    names: Mapped[Names] = mapped_column(JSON)
+    chair_name: Mapped[str | None] = mapped_column(String(200))
+    elected_on: Mapped[date]
+    term_ends_on: Mapped[date | None]
+
+
+class GazetteerEntry(Base):
+    """A named place (street, community, landmark) that turns an address into a point."""
+
+    __tablename__ = "gazetteer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[GazetteerKind] = mapped_column(String(16))
+    names: Mapped[Names] = mapped_column(JSON)
+    # Other ways people name it, per language ({"en": ["station"], "zh": ["车站"]}); the key
+    # "*" holds aliases of no particular language (the import's plain ``aliases`` column).
+    aliases: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+
+class PlaceName(Base):
+    """One name of a building or a gazetteer entry, filed under its geocoding key.
+
+    The geocoder turns a message into the keys its words could match and reads only the
+    names filed under them (core.territory.geocode.name_key), instead of every building.
+    Rows are written by core.territory.places whenever an address or a gazetteer row changes.
+    """
+
+    __tablename__ = "place_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="CASCADE"), index=True
+    )
+    gazetteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gazetteer.id", ondelete="CASCADE"), index=True
+    )
+    # The name's language; None for an alias of no particular language.
+    language: Mapped[str | None] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64), index=True)

@@ -75,6 +75,20 @@ class Direction(StrEnum):
     NOTE = "note"
 
 
+class ActorKind(StrEnum):
+    """Who made a ticket change: the audit trail says which kind, and which one by id."""
+
+    RESIDENT = "resident"
+    # A staff member logged in to the console (actor id: staff_users.id).
+    STAFF = "staff"
+    # A partner system calling the API with a key (actor id: api_keys.id).
+    API_KEY = "api_key"
+    # The hub itself: routing, SLA clocks, sweeps, delivery retries.
+    SYSTEM = "system"
+    # A provider reporting on its own (a delivery receipt from the SMS gateway).
+    PROVIDER = "provider"
+
+
 class EventKind(StrEnum):
     CREATED = "created"
     ROUTED = "routed"
@@ -89,3 +103,5 @@ class EventKind(StrEnum):
     EXTENSION = "extension"
     MERGED = "merged"
     PHOTO = "photo"
+    # A resident's message moved out of this ticket into a request of its own.
+    SPLIT = "split"

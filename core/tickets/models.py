@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
-from core.tickets.enums import Direction, EventKind, Priority, TicketKind, TicketStatus
+from core.tickets.actors import Actor
+from core.tickets.enums import (
+    ActorKind,
+    Direction,
+    EventKind,
+    Priority,
+    TicketKind,
+    TicketStatus,
+)
 from core.tickets.numbers import format_public_number
 
 
@@ -87,7 +95,13 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[EventKind] = mapped_column(String(32))
-    # "system", "resident", or "staff:<id>" / "apikey:<id>".
-    actor: Mapped[str] = mapped_column(String(64))
+    # Who acted (core.tickets.actors.Actor): a kind, and the staff member's or API key's id.
+    actor_kind: Mapped[ActorKind] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def actor(self) -> Actor:
+        """Returns who made this change."""
+        return Actor(ActorKind(self.actor_kind), self.actor_id)

@@ -14,11 +14,11 @@ from core.auth.models import ApiKey, StaffUser
 from core.i18n import pick_name
 from core.routing.models import Department
 from core.tickets import service as tickets_service
+from core.tickets.enums import ActorKind
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.schemas import EventOut, MessageOut, TicketDetail, TicketOut
 from core.tickets.wording import (
     Names,
-    actor_ids,
     actor_name,
     back_office_name,
     describe_event,
@@ -62,9 +62,11 @@ async def names_for(
     staff_ids: set[int] = set()
     key_ids: set[int] = set()
     for event in events:
-        kind, number = actor_ids(event.actor)
-        if number is not None:
-            (staff_ids if kind == "staff" else key_ids).add(number)
+        actor = event.actor
+        if actor.kind is ActorKind.STAFF and actor.id is not None:
+            staff_ids.add(actor.id)
+        elif actor.kind is ActorKind.API_KEY and actor.id is not None:
+            key_ids.add(actor.id)
     staff = await _rows(db_session, StaffUser, staff_ids, StaffUser.display_name, StaffUser.role)
     keys = await _rows(db_session, ApiKey, key_ids, ApiKey.name)
     if departments is None:
@@ -89,7 +91,7 @@ def history_rows(
             what=describe_event(
                 language, event.kind, event.data or {}, back_office=ticket.back_office, names=names
             ),
-            who=actor_name(language, event.actor, names, public=public),
+            who=actor_name(language, event.actor.token, names, public=public),
         )
         for event in events
     ]
@@ -128,7 +130,9 @@ def described_events(events: Sequence[TicketEvent], rows: Sequence[HistoryRow]) 
     return [
         EventOut(
             kind=e.kind,
-            actor=e.actor,
+            actor=e.actor.token,
+            actor_kind=e.actor_kind,
+            actor_id=e.actor_id,
             data=e.data,
             created_at=e.created_at,
             actor_name=row.who,

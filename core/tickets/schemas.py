@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from channels.contract import Channel, Location
-from core.tickets.enums import TicketStatus
+from core.tickets.enums import ActorKind, TicketStatus
 
 
 class TicketCreate(BaseModel):
@@ -79,6 +79,9 @@ class EventOut(BaseModel):
     kind: str
     # "system", "resident", "staff:<id>" or "apikey:<id>": for programs, not people.
     actor: str
+    # The same actor typed: its kind, and the staff member's or API key's id.
+    actor_kind: ActorKind | None = None
+    actor_id: int | None = None
     data: dict[str, Any]
     created_at: datetime
     # Who acted (a name and a role) and what changed, in the caller's language.

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, false, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
 from core.db import utcnow
+from core.events.collector import wake_after_commit
 from core.outbox.models import OutboxMessage
+from core.tickets.actors import Actor
 from core.tickets.enums import (
     ALLOWED_TRANSITIONS,
     Direction,
@@ -28,6 +30,10 @@ class IllegalTransition(ValueError):
     """A status change the ticket lifecycle does not allow."""
 
 
+# Any SELECT that reads tickets (alone, or joined to their events).
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
 @dataclass(frozen=True)
 class Scope:
     """What part of the city a staff member or API key may see."""
@@ -35,7 +41,7 @@ class Scope:
     kind: ScopeKind
     id: int | None = None
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: _Query) -> _Query:
         """Returns the query restricted to tickets inside this scope."""
         if self.kind is ScopeKind.CITY:
             return query
@@ -63,11 +69,18 @@ _INSERT_TICKET = insert(Ticket).returning(Ticket)
 
 
 def add_event(
-    *, db_session: AsyncSession, ticket_id: int, kind: EventKind, actor: str, **data: Any
+    *, db_session: AsyncSession, ticket_id: int, kind: EventKind, actor: Actor | str, **data: Any
 ) -> TicketEvent:
-    """Appends an event to a ticket's audit trail."""
-    event = TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, data=data)
+    """Appends an event to a ticket's audit trail; live streams are woken once it commits.
+
+    ``actor`` is an ``Actor``, or a legacy string ("staff:8") that ``Actor.parse`` reads.
+    """
+    who = Actor.parse(actor)
+    event = TicketEvent(
+        ticket_id=ticket_id, kind=kind, actor_kind=who.kind, actor_id=who.id, data=data
+    )
     db_session.add(event)
+    wake_after_commit(db_session)
     return event
 
 
@@ -79,7 +92,7 @@ async def create(
     summary: str,
     language: str,
     back_office: str,
-    actor: str,
+    actor: Actor | str,
     category_id: int | None = None,
     resident_id: int | None = None,
     contact_id: int | None = None,
@@ -141,7 +154,7 @@ async def create(
         db_session=db_session,
         ticket_id=ticket.id,
         kind=EventKind.ROUTED,
-        actor="system",
+        actor=Actor.SYSTEM,
         rule=route_name,
         back_office=back_office,
         department_id=department_id,
@@ -183,7 +196,7 @@ def change_status(
     db_session: AsyncSession,
     ticket: Ticket,
     status: TicketStatus,
-    actor: str,
+    actor: Actor | str,
     reason: str | None = None,
     enforce: bool = True,
 ) -> TicketEvent:

@@ -13,12 +13,12 @@ from channels.contract import Channel, InboundMessage
 from core.auth.service import Principal
 from core.db import utcnow
 from core.intake import service as intake_service
-from core.intake.backoffices import claim
 from core.intake.intents import read_command
 from core.routing.enums import BackOffice
-from core.runtime import TOPIC_TICKETS, Hub
+from core.runtime import Hub
 from core.tickets import presenters
 from core.tickets import service as tickets_service
+from core.tickets.actors import Actor
 from core.tickets.enums import TicketKind, TicketStatus
 from core.tickets.models import Ticket
 from core.tickets.notify import notify_status
@@ -30,7 +30,7 @@ from core.tickets.schemas import (
     TicketOut,
     TicketPage,
 )
-from portal.deps import (
+from core.web.deps import (
     HANDLING_ROLES,
     INTAKE_ROLES,
     STAFF_ROLES,
@@ -76,7 +76,7 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TicketCreated:
     """Takes a request on a resident's behalf; it goes through intake like any message."""
-    if read_command(body.text) is not None or claim(body.text) is not None:
+    if read_command(body.text) is not None or hub.offices.claim(body.text) is not None:
         # Refused before intake: STOP, STATUS or a back office's command ("показания 150",
         # an account and PIN) typed into a request form must not act for the resident.
         raise HTTPException(
@@ -86,11 +86,14 @@ async def create_ticket(
     # What the key was first used for: a retry must send the same request (IETF
     # Idempotency-Key draft), or a second, different ticket would silently be the first.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # Keys are per caller: who took the request is the typed actor its message id names
+    # ("staff:8:<key>"), so two callers' keys never collide and the record says who it was.
+    taken_by = Actor.parse(principal.actor)
     message = InboundMessage(
         channel=body.channel,
         sender_address=body.sender_address,
         text=body.text,
-        provider_message_id=f"{principal.actor}:{key}",
+        provider_message_id=f"{taken_by.token}:{key}",
         received_at=utcnow(),
         category_code=body.category_code,
         language=body.language,
@@ -100,7 +103,8 @@ async def create_ticket(
         # Staff take each request as its own ticket; joining it to the resident's ticket
         # of a few minutes ago is for residents writing in several pieces.
         continue_recent=False,
-        raw={"taken_by": principal.actor, "request": fingerprint},
+        # The API's own payload is the request: its digest is what a retry must match.
+        raw={"request": fingerprint},
     )
     if idempotency_key is not None:
         await _refuse_a_reused_key(hub, message.provider_message_id, fingerprint)
@@ -183,7 +187,7 @@ async def list_tickets(
 
 @router.post("/{number}/status", response_model=TicketOut)
 async def change_ticket_status(
-    number: str, body: StatusChange, hub: HubDep, db_session: SessionDep, principal: HandlerDep
+    number: str, body: StatusChange, db_session: SessionDep, principal: HandlerDep
 ) -> TicketOut:
     """Moves a ticket along its lifecycle and tells the resident on their channel."""
     ticket = await _ticket_in_scope(db_session, number, principal)
@@ -212,11 +216,8 @@ async def change_ticket_status(
         )
     except tickets_service.IllegalTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    notice = (
-        await notify_status(db_session=db_session, ticket=ticket) if body.notify_resident else None
-    )
+    if body.notify_resident:
+        await notify_status(db_session=db_session, ticket=ticket)
+    # The notice is queued and live streams woken once this commits (core.events.collector).
     await db_session.commit()
-    if notice is not None:
-        await hub.enqueue_deliveries([notice.id])
-    await hub.publish(TOPIC_TICKETS, {"ticket_id": ticket.id, "event": "status"})
     return presenters.ticket_out(ticket, principal.language)

@@ -16,9 +16,8 @@ from channels.segments import count_segments
 from channels.templates.labels import N_
 from core.auth.enums import Role
 from core.auth.service import Principal
-from core.complaints.models import Committee, Estate, EstateBuilding
 from core.i18n import gettext
-from core.territory.models import Building, Community
+from core.territory.models import Building, Committee, Community, Estate, EstateBuilding
 from core.votes import notify
 from core.votes.counting import count_ballot
 from core.votes.electorate import freeze

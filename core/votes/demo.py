@@ -17,14 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
-from core.complaints.models import Committee, Estate, EstateBuilding
 from core.db import utcnow
-from core.imports import import_text
+from core.importing.service import run_import
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
-from core.territory.models import Building, Premises, PremisesOwner
+from core.territory.models import (
+    Building,
+    Committee,
+    Estate,
+    EstateBuilding,
+    Premises,
+    PremisesOwner,
+)
 from core.tickets.service import Scope
 from core.votes.ballots import create_ballot, open_ballot, publish_ballot
+from core.votes.register import FINISHERS, IMPORTERS
 from core.votes.schemas import BallotIn
 
 COLUMNS = (
@@ -110,8 +117,12 @@ async def _register_csv(db_session: AsyncSession) -> str:
 async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None:
     """Loads the owner register of Riverside Gardens, the committee login, a draft ballot and
     an open one."""
-    await import_text(
-        db_session=db_session, what="owners", text=await _register_csv(db_session), fmt="csv"
+    await run_import(
+        db_session=db_session,
+        importers=IMPORTERS,
+        finishers=FINISHERS,
+        what="owners",
+        text=await _register_csv(db_session),
     )
     committee_id = await db_session.scalar(
         select(Committee.id).where(Committee.code == "gardens_2024")

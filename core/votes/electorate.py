@@ -20,9 +20,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.complaints.models import EstateBuilding
 from core.residents.models import Resident
-from core.territory.models import Building, Premises, PremisesOwner
+from core.territory.models import Building, EstateBuilding, Premises, PremisesOwner
 from core.votes.enums import BallotScope, Jurisdiction, OwnerKind
 from core.votes.models import Ballot, BallotQuestion, BallotVoter, BallotVoterMember, Owner
 from core.votes.tally import Totals, weight_of

@@ -8,28 +8,22 @@ a ticket is waiting on go to that ticket: the ballot asks for digits, a complain
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import InboundMessage
+from core.backoffice import Claim, Outcome, Reply, RoutedRequest
 from core.i18n import gettext
-from core.intake.backoffices import (
-    Claim,
-    Outcome,
-    RoutedRequest,
-    register,
-    register_conversation,
-)
 from core.residents.enums import ContactKind
 from core.residents.models import Contact
 from core.routing.enums import BackOffice
 from core.tickets.enums import TicketKind
 from core.votes import notify
 from core.votes.enums import PhoneStatus
-from core.votes.models import Ballot, OwnerPhone
+from core.votes.models import Ballot, BallotQuestion, OwnerPhone
 from core.votes.register import confirm_phone, confirmed_by_pin
 from core.votes.replies import (
     Choices,
@@ -42,6 +36,7 @@ from core.votes.replies import (
 )
 from core.votes.service import (
     BallotRefused,
+    CastResult,
     Standing,
     any_sms_ballot_open,
     cast,
@@ -52,7 +47,6 @@ from core.votes.service import (
     taking_votes,
 )
 
-CLAIM = Claim(BackOffice.VOTES, TicketKind.VOTE)
 # The reader has no settings: it looks as far back as the setting may reach, and the
 # handler tells a reply after the configured days that the vote is closed all the same.
 LATE_DAYS_CEILING = 365
@@ -75,16 +69,29 @@ async def read_ballot_reply(
     on_register = await db_session.scalar(
         select(OwnerPhone.id).where(OwnerPhone.phone == contact.value).limit(1)
     )
-    if on_register is not None and (
-        await standings_for_phone(
+    # The standings travel with the claim, so the handler does not look them up again.
+    standings: list[Standing] = []
+    if on_register is not None:
+        standings = await standings_for_phone(
             db_session=db_session, phone=contact.value, now=now, late_days=LATE_DAYS_CEILING
         )
-        or await scheduled_for_phone(db_session=db_session, phone=contact.value) is not None
-    ):
-        return CLAIM
+        if standings or await scheduled_for_phone(db_session=db_session, phone=contact.value):
+            return Claim(BackOffice.VOTES, TicketKind.VOTE, payload=standings)
     if not is_word_reply(text) and await any_sms_ballot_open(db_session=db_session):
-        return CLAIM
+        return Claim(BackOffice.VOTES, TicketKind.VOTE, payload=standings)
     return None
+
+
+async def _standings(db_session: AsyncSession, request: RoutedRequest) -> list[Standing]:
+    """Returns the claim's standings, cut to the configured days for late replies."""
+    claimed = request.claim.payload if request.claim is not None else None
+    now, late_days = request.now, request.settings.votes_late_reply_days
+    if not isinstance(claimed, list):  # a claim made without the reader (a test, a menu)
+        return await standings_for_phone(
+            db_session=db_session, phone=request.contact.value, now=now, late_days=late_days
+        )
+    since = now - timedelta(days=late_days)
+    return [s for s in claimed if s.ballot.closed_at is None or s.ballot.closed_at >= since]
 
 
 def _title(ballot: Ballot, language: str) -> str:
@@ -93,87 +100,91 @@ def _title(ballot: Ballot, language: str) -> str:
 
 async def take_reply(*, db_session: AsyncSession, request: RoutedRequest) -> Outcome:
     """Answers an owner's ballot reply: records the vote, or says why not."""
-    contact, language, now = request.contact, request.language, request.now
-    timezone = request.settings.timezone
+    contact, language = request.contact, request.language
     number, rest = split_prefix(normalise(request.message.text))
-    standings = await standings_for_phone(
-        db_session=db_session,
-        phone=contact.value,
-        now=now,
-        late_days=request.settings.votes_late_reply_days,
-    )
-    if number is not None:
-        standings = [s for s in standings if s.ballot.id == number]
-    open_ones = [s for s in standings if taking_votes(s.ballot, now)]
-    if not open_ones:
-        return await _not_open(db_session, contact.value, standings, number, language, timezone)
-    if len(open_ones) > 1:
-        listing = "; ".join(f"#{s.ballot.id} {_title(s.ballot, language)}" for s in open_ones)
-        return Outcome(
-            None,
-            [("vote_which", {"ballots": listing, "example": open_ones[0].ballot.id})],
-        )
-    standing = open_ones[0]
-    ballot = standing.ballot
+    picked = await _pick_standing(db_session, request, number)
+    if isinstance(picked, Outcome):
+        return picked
+    standing, ballot = picked, picked.ballot
     values: dict[str, Any] = {"number": ballot.id, "title": _title(ballot, language)}
-    if "sms" not in ballot.channels:
+    # The ballot says which channels take votes: this message's own must be one.
+    if str(request.message.channel) not in ballot.channels:
         return Outcome(None, [("vote_channel_closed", values)])
     if not standing.voter_ids:
-        if not await _confirm_pending(db_session, standing, contact, now):
+        if not await _confirm_pending(db_session, standing, contact, request.now):
             return Outcome(None, [("vote_phone_pending", values)])
         # Just confirmed by the bill's PIN: the number now speaks for its voters.
         again = await standings_for_phone(
-            db_session=db_session, phone=contact.value, now=now, late_days=0
+            db_session=db_session, phone=contact.value, now=request.now, late_days=0
         )
         standing = next(s for s in again if s.ballot.id == ballot.id)
     questions = await questions_of(db_session=db_session, ballot_id=ballot.id)
     reading = read_reply(rest, reading_shape(questions))
     if isinstance(reading, Details):
-        return Outcome(
-            None,
-            [
-                (
-                    "vote_details",
-                    {**values, "details": notify.details_text(ballot, questions, language)},
-                )
-            ],
-        )
+        details = notify.details_text(ballot, questions, language)
+        return Outcome(None, [("vote_details", {**values, "details": details})])
+    unclear = Outcome(
+        None,
+        [
+            (
+                "vote_unclear",
+                {**values, "how": notify.reply_help(questions, language, ballot.language)},
+            )
+        ],
+    )
     if not isinstance(reading, Choices):
-        return Outcome(
-            None,
-            [
-                (
-                    "vote_unclear",
-                    {**values, "how": notify.reply_help(questions, language, ballot.language)},
-                )
-            ],
-        )
-    message = request.message
+        return unclear
     try:
         result = await cast(
             db_session=db_session,
             ballot=ballot,
             voter_ids=standing.voter_ids,
             picked=reading.picked,
-            channel="sms",
-            now=now,
+            channel=str(request.message.channel),
+            now=request.now,
             idempotency_key=f"inbound:{request.inbound_id}",
             recorded_by="resident",
             resident_id=contact.resident_id,
             address=contact.value,
             inbound_id=request.inbound_id,
-            message_ref=message.provider_message_id,
+            message_ref=request.message.provider_message_id,
         )
     except BallotRefused:
+        return unclear
+    return Outcome(None, _receipts(request, ballot, questions, result, values))
+
+
+async def _pick_standing(
+    db_session: AsyncSession, request: RoutedRequest, number: int | None
+) -> Standing | Outcome:
+    """Returns the one open ballot the reply is for, or the answer when there is not one."""
+    language, now = request.language, request.now
+    standings = await _standings(db_session, request)
+    if number is not None:
+        standings = [s for s in standings if s.ballot.id == number]
+    open_ones = [s for s in standings if taking_votes(s.ballot, now)]
+    if not open_ones:
+        timezone = request.settings.timezone
+        phone = request.contact.value
+        return await _not_open(db_session, phone, standings, number, language, timezone)
+    if len(open_ones) > 1:
+        listing = "; ".join(f"#{s.ballot.id} {_title(s.ballot, language)}" for s in open_ones)
         return Outcome(
             None,
-            [
-                (
-                    "vote_unclear",
-                    {**values, "how": notify.reply_help(questions, language, ballot.language)},
-                )
-            ],
+            [("vote_which", {"ballots": listing, "example": open_ones[0].ballot.id})],
         )
+    return open_ones[0]
+
+
+def _receipts(
+    request: RoutedRequest,
+    ballot: Ballot,
+    questions: list[BallotQuestion],
+    result: CastResult,
+    values: dict[str, Any],
+) -> list[Reply]:
+    """Returns the receipts for a counted reply: what was taken, and what was kept."""
+    language = request.language
     by_position = {q.position: q for q in questions}
 
     def described(choices: dict[int, str]) -> str:
@@ -188,10 +199,10 @@ async def take_reply(*, db_session: AsyncSession, request: RoutedRequest) -> Out
             for position, label in labels.items()
         )
 
-    values["closes"] = notify.when(ballot.closes_at, language, timezone)
+    values["closes"] = notify.when(ballot.closes_at, language, request.settings.timezone)
     values["voters"] = result.voters
     values["missing"] = ", ".join(map(str, sorted(set(by_position) - result.answered)))
-    notices: list[tuple[str, dict[str, Any]]] = []
+    notices: list[Reply] = []
     # Under first-counts a reply may both add new answers and repeat answered questions:
     # the owner hears about each.
     taken = {p: c for p, c in result.counted.items() if p not in result.kept}
@@ -202,7 +213,7 @@ async def take_reply(*, db_session: AsyncSession, request: RoutedRequest) -> Out
         notices.append((notice, {**values, "choices": described(taken)}))
     if result.kept:
         notices.append(("vote_kept", {**values, "choices": described(result.kept)}))
-    return Outcome(None, notices)
+    return notices
 
 
 def _label(question: Any, code: str, language: str, fallback: str) -> str:
@@ -290,7 +301,3 @@ async def _not_open(
     if on_register is not None:
         return Outcome(None, [("vote_none_open", {"number": number or ""})])
     return Outcome(None, [("vote_not_registered", {})])
-
-
-register(BackOffice.VOTES, take_reply)
-register_conversation(read_ballot_reply)

@@ -1,8 +1,9 @@
 """What owners read about a ballot, and the blasts that send it: the announcement on the
 notice date, the ballot itself when voting opens, the results when it closes.
 
-A blast is a Notice (topic "votes") plus one outbox row per phone, written in one INSERT
-per thousand rows; the bulk queue drains them at the SMS rate limit, behind replies.
+A blast is a Notice (topic "votes", through the notices service) plus one outbox row per
+phone (through the outbox service), on the channel that carries notices to phones; the
+bulk queue drains them at the provider's rate limit, behind replies.
 """
 
 from __future__ import annotations
@@ -12,26 +13,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from sqlalchemy import and_, exists, insert, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.segments import count_segments
-from core.complaints.models import Estate
+from channels.registry import of_session
 from core.i18n import gettext, pick_name
-from core.notices.enums import Audience, NoticeStatus, Topic
-from core.notices.models import Notice, Subscription
-from core.outbox.enums import OutboxKind, OutboxStatus
-from core.outbox.models import OutboxMessage
+from core.notices import service as notices_service
+from core.notices.enums import Audience, Topic
+from core.notices.models import Subscription
+from core.outbox import service as outbox_service
+from core.outbox.service import NoticeRow
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
-from core.territory.models import Building, Premises, PremisesOwner
+from core.territory.models import Building, Estate, Premises, PremisesOwner
 from core.votes.electorate import buildings_in_scope
 from core.votes.enums import PhoneStatus
 from core.votes.models import Ballot, BallotQuestion, BallotVoterMember, Owner, OwnerPhone
 
 LANGUAGES = ("en", "ru", "zh")
 _PATTERNS = {"en": "d MMM yyyy, HH:mm", "ru": "d MMMM yyyy, HH:mm", "zh": "yyyy年M月d日 HH:mm"}
-_CHUNK = 1_000
 
 
 def when(moment: datetime, language: str, timezone: str) -> str:
@@ -246,60 +246,55 @@ async def blast(
     now: datetime,
     created_by: str,
 ) -> list[int]:
-    """Writes one outbox row per phone of ``residents`` (each once, in its language)."""
-    notice = Notice(
+    """Writes one outbox row per phone of ``residents`` (each once, in its language), on the
+    channel the installed channels name for notices to phones."""
+    channel = of_session(db_session).notices_channel(ContactKind.PHONE)
+    if channel is None:
+        raise LookupError("no installed channel carries notices to phones")
+    notice = await notices_service.start_blast(
+        db_session=db_session,
         topic=Topic.VOTES,
         audience=Audience.RESIDENTS,
         scope_kind="ballot",
         scope_id=ballot.id,
         texts=texts,
-        channel="sms",
-        send_at=now,
-        status=NoticeStatus.SENDING,
-        max_parts=max(count_segments(t).parts for t in texts.values()),
-        too_long=False,
+        channel=channel,
         created_by=created_by,
+        now=now,
     )
-    db_session.add(notice)
-    await db_session.flush()
-    segments = {language: count_segments(text).parts for language, text in texts.items()}
     seen: set[str] = set()
-    rows: list[dict[str, Any]] = []
+    rows: list[NoticeRow] = []
     for phone, contact_language, resident_language, resident_id in await db_session.execute(
         _recipients(residents)
     ):
         if phone in seen:
             continue
         seen.add(phone)
-        language = contact_language or resident_language or ballot.language
-        if language not in texts:
-            language = ballot.language
-        rows.append(
-            {
-                "kind": OutboxKind.NOTICE,
-                "channel": "sms",
-                "address": phone,
-                "language": language,
-                "text": texts[language],
-                "resident_id": resident_id,
-                "notice_id": notice.id,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "segments": segments[language],
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
-    ids: list[int] = []
-    for start in range(0, len(rows), _CHUNK):
-        ids.extend(
-            await db_session.scalars(
-                insert(OutboxMessage).returning(OutboxMessage.id), rows[start : start + _CHUNK]
-            )
-        )
-    notice.status = NoticeStatus.SENT
-    notice.recipients = len(ids)
+        language = reader_language(contact_language, resident_language, ballot, texts)
+        rows.append(NoticeRow(phone, language, texts[language], resident_id))
+    ids = await outbox_service.create_notices(
+        db_session=db_session, channel=channel, notice_id=notice.id, rows=rows, now=now
+    )
+    notices_service.finish_blast(notice, recipients=len(ids))
     return ids
+
+
+def reader_language(
+    contact_language: str | None,
+    resident_language: str | None,
+    ballot: Ballot,
+    texts: dict[str, str],
+) -> str:
+    """Returns the language an owner reads the ballot in.
+
+    The language the owner last wrote in (kept on their phone's contact) comes first: an
+    owner who answers in English reads English, whatever the register said; then the
+    register's; then the ballot's own.
+    """
+    for language in (contact_language, resident_language):
+        if language in texts:
+            return language
+    return ballot.language
 
 
 def texts_for(build: Any) -> dict[str, str]:

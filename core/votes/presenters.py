@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.complaints.models import Estate
 from core.residents.models import Resident
 from core.residents.service import mask_address
-from core.territory.models import Building, Premises, PremisesOwner
+from core.territory.models import Building, Estate, Premises, PremisesOwner
 from core.votes.models import Ballot, BallotQuestion, Owner, OwnerPhone
 from core.votes.rules import RuleSet
 from core.votes.schemas import BallotOut, OwnerOut, OwnerPhoneOut, QuestionOut, RuleSetOut

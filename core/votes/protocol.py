@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.complaints.models import Committee
 from core.exports import csv_line
 from core.i18n import gettext
 from core.residents.service import mask_address
+from core.territory.models import Committee
 from core.votes.counting import AuditRow, audit_rows
 from core.votes.enums import OptionKind, Threshold
 from core.votes.models import Ballot, BallotQuestion, BallotVote, BallotVoter

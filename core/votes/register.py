@@ -23,12 +23,11 @@ from fractions import Fraction
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.billing.models import AccountContact
 from core.db import utcnow
-from core.imports import Finisher, ImportOptions, ImportReport, RowImporter
+from core.importing.service import Finisher, ImportOptions, ImportReport, RowImporter
 from core.residents import service as residents_service
 from core.residents.enums import ContactKind
-from core.residents.models import Contact, Resident
+from core.residents.models import AccountContact, Contact, Resident
 from core.territory.models import Account, Building, Premises, PremisesOwner
 from core.votes.enums import OwnerKind, PhoneStatus
 from core.votes.models import Owner, OwnerPhone

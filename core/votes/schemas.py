@@ -127,12 +127,6 @@ class OwnerOut(BaseModel):
     phones: list[OwnerPhoneOut]
 
 
-class ImportOut(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-
-
 class RuleSetOut(BaseModel):
     code: str
     edition: str

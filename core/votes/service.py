@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
-from core.complaints.models import Committee, EstateBuilding
-from core.territory.models import Premises, PremisesOwner
+from core.territory.models import Committee, EstateBuilding, Premises, PremisesOwner
 from core.votes.enums import BallotStatus, CountPolicy, OptionKind, PhoneStatus
 from core.votes.models import (
     Ballot,
@@ -282,6 +281,48 @@ async def cast(
     replaces the earlier one; the same choice again adds nothing. Under first-counts an
     earlier vote stands and the new one is refused (reported in ``kept``).
     """
+    await _lock_open_ballot(db_session, ballot, channel, now)
+    if not voter_ids or not picked:
+        raise BallotRefused("nothing to record")
+    questions = await _questions_for_choices(db_session, ballot, picked)
+    members = await _lock_voters(db_session, ballot, voter_ids)
+    if await _already_recorded(db_session, ballot, members, questions, picked, idempotency_key):
+        # The same message or paper again: nothing new is recorded, whatever it says now.
+        return CastResult({}, {}, {}, len(members), frozenset(), repeated=True)
+    current = await _current_votes(db_session, ballot, sorted(members))
+    # Every new row shares who, how and when; only question, voter and option differ.
+    provenance = {
+        "ballot_id": ballot.id,
+        "channel": channel,
+        "resident_id": resident_id,
+        "address": address,
+        "inbound_id": inbound_id,
+        "message_ref": message_ref,
+        "idempotency_key": idempotency_key,
+        "recorded_by": recorded_by,
+        "cast_at": now,
+    }
+    plan = _plan_votes(ballot, questions, members, picked, current, provenance)
+    if plan.rows:
+        dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+        await db_session.execute(
+            dialect.insert(BallotVote).on_conflict_do_nothing(
+                index_elements=["question_id", "voter_id", "idempotency_key"]
+            ),
+            plan.rows,
+        )
+    answered = frozenset(
+        position
+        for position, question in questions.items()
+        if position in picked or all((question.id, v) in current for v in members)
+    )
+    return CastResult(plan.counted, plan.replaced, plan.kept, len(members), answered)
+
+
+async def _lock_open_ballot(
+    db_session: AsyncSession, ballot: Ballot, channel: str, now: datetime
+) -> None:
+    """Refuses a vote unless the ballot takes votes now, by this channel."""
     # FOR SHARE on the ballot row: replies run side by side, but closing (an UPDATE of
     # that row) waits for the ones in flight, so no vote lands after the count.
     status, closes_at = (
@@ -295,8 +336,12 @@ async def cast(
         raise VotingClosed(f"ballot {ballot.id} is not taking votes")
     if channel not in ballot.channels:
         raise BallotRefused(f"ballot {ballot.id} does not take votes by {channel}")
-    if not voter_ids or not picked:
-        raise BallotRefused("nothing to record")
+
+
+async def _questions_for_choices(
+    db_session: AsyncSession, ballot: Ballot, picked: dict[int, str]
+) -> dict[int, BallotQuestion]:
+    """Returns the ballot's questions by position; refuses a choice no question offers."""
     questions = {
         q.position: q for q in await questions_of(db_session=db_session, ballot_id=ballot.id)
     }
@@ -304,6 +349,11 @@ async def cast(
         question = questions.get(position)
         if question is None or code not in {o["code"] for o in question.options}:
             raise BallotRefused(f"question {position} has no choice {code}")
+    return questions
+
+
+async def _lock_voters(db_session: AsyncSession, ballot: Ballot, voter_ids: list[int]) -> set[int]:
+    """Locks the voters' rows; refuses a voter who is not on the ballot."""
     members = set(
         await db_session.scalars(
             select(BallotVoter.id)
@@ -315,6 +365,18 @@ async def cast(
     )
     if members != set(voter_ids):
         raise BallotRefused("a voter is not on this ballot")
+    return members
+
+
+async def _already_recorded(
+    db_session: AsyncSession,
+    ballot: Ballot,
+    members: set[int],
+    questions: dict[int, BallotQuestion],
+    picked: dict[int, str],
+    idempotency_key: str,
+) -> bool:
+    """Whether this idempotency key was recorded before (the same choices, or it refuses)."""
     earlier = {
         (question_id, option)
         for question_id, option in await db_session.execute(
@@ -325,56 +387,47 @@ async def cast(
             )
         )
     }
-    if earlier:
-        # The same message or paper again: nothing new is recorded, whatever it says now.
-        if earlier != {(questions[p].id, c) for p, c in picked.items()}:
-            raise BallotRefused("this reference was already recorded with other choices")
-        return CastResult({}, {}, {}, len(members), frozenset(), repeated=True)
-    current = await _current_votes(db_session, ballot, sorted(members))
-    counted: dict[int, str] = {}
-    replaced: dict[int, str] = {}
-    kept: dict[int, str] = {}
-    rows: list[dict[str, Any]] = []
+    if not earlier:
+        return False
+    if earlier != {(questions[p].id, c) for p, c in picked.items()}:
+        raise BallotRefused("this reference was already recorded with other choices")
+    return True
+
+
+@dataclass
+class _VotePlan:
+    """What a cast changes, per question position, and the vote rows to add for it."""
+
+    counted: dict[int, str] = field(default_factory=dict)
+    replaced: dict[int, str] = field(default_factory=dict)
+    kept: dict[int, str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _plan_votes(
+    ballot: Ballot,
+    questions: dict[int, BallotQuestion],
+    members: set[int],
+    picked: dict[int, str],
+    current: dict[tuple[int, int], str],
+    provenance: dict[str, Any],
+) -> _VotePlan:
+    """Decides, voter by voter, which choices add a row under the ballot's count policy."""
+    plan = _VotePlan()
     for position, code in sorted(picked.items()):
         question = questions[position]
         for voter_id in sorted(members):
             before = current.get((question.id, voter_id))
             if before is not None and (ballot.count_policy == CountPolicy.FIRST or before == code):
-                (kept if before != code else counted)[position] = before
+                (plan.kept if before != code else plan.counted)[position] = before
                 continue
             if before is not None:
-                replaced[position] = before
-            counted[position] = code
-            rows.append(
-                {
-                    "ballot_id": ballot.id,
-                    "question_id": question.id,
-                    "voter_id": voter_id,
-                    "option": code,
-                    "channel": channel,
-                    "resident_id": resident_id,
-                    "address": address,
-                    "inbound_id": inbound_id,
-                    "message_ref": message_ref,
-                    "idempotency_key": idempotency_key,
-                    "recorded_by": recorded_by,
-                    "cast_at": now,
-                }
+                plan.replaced[position] = before
+            plan.counted[position] = code
+            plan.rows.append(
+                {**provenance, "question_id": question.id, "voter_id": voter_id, "option": code}
             )
-    if rows:
-        dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
-        await db_session.execute(
-            dialect.insert(BallotVote).on_conflict_do_nothing(
-                index_elements=["question_id", "voter_id", "idempotency_key"]
-            ),
-            rows,
-        )
-    answered = frozenset(
-        position
-        for position, question in questions.items()
-        if position in picked or all((question.id, v) in current for v in members)
-    )
-    return CastResult(counted, replaced, kept, len(members), answered)
+    return plan
 
 
 async def _current_votes(

@@ -5,34 +5,37 @@ parse, call a service, map domain errors to 4xx."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role
 from core.auth.service import Principal
-from core.complaints.models import EstateBuilding
 from core.db import utcnow
-from core.imports import ImportOptions, ImportRejected, import_text
+from core.i18n import gettext
+from core.importing.schemas import ImportOut
+from core.importing.service import ImportOptions, ImportRejected, run_import
 from core.residents.service import InvalidAddress, normalise_phone
-from core.territory.models import Building, Community, Premises, PremisesOwner
+from core.territory.models import Building, Community, EstateBuilding, Premises, PremisesOwner
 from core.votes import ballots, protocol
 from core.votes import service as votes_service
 from core.votes.counting import count_ballot
 from core.votes.enums import BallotStatus, PhoneStatus
 from core.votes.models import Ballot, BallotVoterMember, Owner, OwnerPhone
 from core.votes.presenters import ballot_out, ballots_out, owners_of_building, rule_set_out
-from core.votes.register import confirm_phone
+from core.votes.register import FINISHERS, IMPORTERS, confirm_phone
 from core.votes.rules import rule_sets
 from core.votes.schemas import (
     BallotIn,
     BallotOut,
     CastOut,
     EndIn,
-    ImportOut,
     OwnerOut,
     PaperVoteIn,
     PhoneConfirmIn,
@@ -49,10 +52,12 @@ from core.votes.service import (
     ScopeRefused,
 )
 from core.votes.tally import area_text
-from portal.deps import CityAdminDep, DbId, HubDep, SessionDep, require_roles
-from portal.i18n import TEMPLATES, translator
+from core.web.deps import CityAdminDep, DbId, HubDep, SessionDep, require_roles
 
 router = APIRouter(prefix="/votes", tags=["votes"])
+# The printable protocol is a page of this back office, standalone (no portal base), so
+# its template lives here and the core never reaches into the portal's templates.
+PAGES = Jinja2Templates(directory=str(FilePath(__file__).parent / "templates"))
 
 ReaderDep = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 ManagerDep = Annotated[Principal, Depends(require_roles(*MANAGE_ROLES))]
@@ -225,7 +230,7 @@ async def close_ballot(
     """Closes an open ballot early, with the reason: the tally is frozen and owners told."""
     ballot = await _ballot(db_session, principal, ballot_id, lock=True)
     try:
-        ids = await ballots.close_early(
+        await ballots.close_early(
             db_session=db_session,
             principal=principal,
             ballot=ballot,
@@ -236,8 +241,8 @@ async def close_ballot(
     except REFUSALS as exc:
         await db_session.rollback()
         raise refuse(exc) from exc
+    # The owners' notices are queued once this commits (core.events.collector).
     await db_session.commit()
-    await hub.enqueue_deliveries(ids, bulk=True)
     await db_session.refresh(ballot)
     return await _out(db_session, ballot)
 
@@ -378,10 +383,10 @@ async def protocol_html(
     context = await protocol.html_context(
         db_session=db_session, ballot=ballot, questions=questions, timezone=hub.settings.timezone
     )
-    return TEMPLATES.TemplateResponse(
+    return PAGES.TemplateResponse(
         request,
-        "votes/protocol.html",
-        {**context, "lang": ballot.language, "_": translator(ballot.language)},
+        "protocol.html",
+        {**context, "lang": ballot.language, "_": partial(gettext, ballot.language)},
     )
 
 
@@ -473,8 +478,14 @@ async def import_file(
         region=hub.settings.phone_region, language=hub.settings.default_language
     )
     try:
-        report = await import_text(
-            db_session=db_session, what=what, text=text, fmt=format, options=options
+        report = await run_import(
+            db_session=db_session,
+            importers=IMPORTERS,
+            finishers=FINISHERS,
+            what=what,
+            text=text,
+            fmt=format,
+            options=options,
         )
     except ImportRejected as exc:
         await db_session.rollback()

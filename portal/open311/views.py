@@ -12,11 +12,13 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -25,18 +27,19 @@ from starlette.types import Message
 
 from channels.contract import Attachment, Channel, InboundMessage, Location
 from core.auth import service as auth_service
+from core.config import Settings
 from core.db import utcnow
 from core.dispatch import open311
 from core.dispatch import service as dispatch_service
-from core.dispatch.geocode import geocode
-from core.dispatch.models import Case, CaseCategory, GazetteerEntry
+from core.dispatch.models import Case, CaseCategory
 from core.i18n import pick_name
 from core.intake import service as intake_service
 from core.intake.models import InboundRecord
-from core.territory.models import Building
+from core.territory.geocode import geocode
+from core.territory.models import Building, GazetteerEntry
 from core.tickets.models import Ticket, TicketMessage
 from core.tickets.numbers import format_public_number, parse_public_number
-from portal.deps import HubDep, SessionDep
+from core.web.deps import HubDep, SessionDep
 from portal.open311.discovery import discovery
 from portal.open311.render import FORMATS, error, format_of, respond
 
@@ -279,6 +282,98 @@ def _sender(actor: str, form: FormData) -> str:
     return f"{actor}:" + hashlib.sha256(reporter.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class _NewRequest:
+    """A POSTed service request, checked: everything intake needs from the form."""
+
+    actor: str
+    form: FormData
+    category_code: str
+    answers: dict[str, Any]
+    description: str
+    media_url: str
+    location: Location | None
+    address: str | None
+
+
+async def _read_new_request(
+    fmt: str, request: Request, settings: Settings, db_session: SessionDep
+) -> _NewRequest:
+    """Returns the POST's checked request, or raises Refused with the spec's status."""
+    _check(fmt, request, settings.open311_jurisdiction)
+    if "api_key" in request.query_params:
+        # A URL is written to access logs, proxies' logs and browser histories; the
+        # spec sends api_key as a form field, and a key sent otherwise is refused
+        # (then masked in our own log) so the client's author learns of it.
+        raise Refused(400, "send api_key in the form body, never in the URL")
+    form = await _read_form(request)
+    _check_text(form.multi_items())
+    # A POST carries its arguments in the body, jurisdiction_id among them.
+    _check_jurisdiction(form.get("jurisdiction_id"), settings.open311_jurisdiction)
+    key = str(form.get("api_key") or "")
+    principal = (
+        await auth_service.authenticate_api_key(db_session=db_session, key=key) if key else None
+    )
+    if principal is None:
+        raise Refused(403, "api_key is missing, unknown or revoked")
+    code = str(form.get("service_code") or "").strip()
+    if not code:
+        raise Refused(400, "service_code is required")
+    found = await open311.find_service(db_session=db_session, code=code[:32])
+    if found is None:
+        raise Refused(400, f"unknown service_code {code!r}")
+    category, details = found
+    answers = _attributes(form, details)
+    description, media_url = _description_and_media(form)
+    location, address = await _place(db_session, form, settings.routing_cache_seconds)
+    return _NewRequest(
+        actor=principal.actor,
+        form=form,
+        # Read here: the caller's rollback expires every loaded row (reading one then
+        # would be lazy IO outside the async context).
+        category_code=category.code,
+        answers=answers,
+        description=description,
+        media_url=media_url,
+        location=location,
+        address=address,
+    )
+
+
+def _field_text(value: Any) -> str:
+    """Returns an attribute answer as the text of an InboundMessage field."""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)  # a multivaluelist's keys
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # "7", as the client wrote it, not "7.0"
+    return str(value)
+
+
+def _inbound(new: _NewRequest, token: str, language: str) -> InboundMessage:
+    """Returns the request as the message intake takes from every channel."""
+    form = new.form
+    return InboundMessage(
+        channel=Channel.OPEN311,
+        sender_address=_sender(new.actor, form),
+        text=new.description,
+        provider_message_id=token,
+        received_at=utcnow(),
+        attachments=[Attachment(url=new.media_url)] if new.media_url else [],
+        location=new.location,
+        address_text=new.address,
+        category_code=new.category_code,
+        language=language,
+        continue_recent=False,
+        # Back offices read the typed fields; raw keeps the answers as checked and the
+        # personal fields, for the record only.
+        fields={f"attribute:{code}": _field_text(v) for code, v in new.answers.items()},
+        raw={
+            "attributes": new.answers,
+            **{f: str(form.get(f))[:200] for f in PERSONAL_FIELDS if form.get(f)},
+        },
+    )
+
+
 @router.post("/requests.{fmt}")
 async def create_request(
     fmt: str, request: Request, hub: HubDep, db_session: SessionDep
@@ -286,66 +381,26 @@ async def create_request(
     """POST requests: a new city case from an outside client (api_key required)."""
     settings = hub.settings
     try:
-        _check(fmt, request, settings.open311_jurisdiction)
-        if "api_key" in request.query_params:
-            # A URL is written to access logs, proxies' logs and browser histories; the
-            # spec sends api_key as a form field, and a key sent otherwise is refused
-            # (then masked in our own log) so the client's author learns of it.
-            raise Refused(400, "send api_key in the form body, never in the URL")
-        form = await _read_form(request)
-        _check_text(form.multi_items())
-        # A POST carries its arguments in the body, jurisdiction_id among them.
-        _check_jurisdiction(form.get("jurisdiction_id"), settings.open311_jurisdiction)
-        key = str(form.get("api_key") or "")
-        principal = (
-            await auth_service.authenticate_api_key(db_session=db_session, key=key) if key else None
-        )
-        if principal is None:
-            raise Refused(403, "api_key is missing, unknown or revoked")
-        code = str(form.get("service_code") or "").strip()
-        if not code:
-            raise Refused(400, "service_code is required")
-        found = await open311.find_service(db_session=db_session, code=code[:32])
-        if found is None:
-            raise Refused(400, f"unknown service_code {code!r}")
-        category, details = found
-        answers = _attributes(form, details)
-        description, media_url = _description_and_media(form)
-        location, address = await _place(db_session, form, settings.routing_cache_seconds)
+        new = await _read_new_request(fmt, request, settings, db_session)
     except Refused as exc:
         return _answer(fmt, exc)
-    # Read before the rollback below, which expires every loaded row (reading one then
-    # would be lazy IO outside the async context).
-    category_code = category.code
     await db_session.rollback()  # end the read transaction before intake writes (SQLite)
 
-    token = _token(principal.actor, form)
+    token = _token(new.actor, new.form)
     language = _language(request, settings.languages, settings.default_language)
-    message = InboundMessage(
-        channel=Channel.OPEN311,
-        sender_address=_sender(principal.actor, form),
-        text=description,
-        provider_message_id=token,
-        received_at=utcnow(),
-        attachments=[Attachment(url=media_url)] if media_url else [],
-        location=location,
-        address_text=address,
-        category_code=category_code,
-        language=language,
-        continue_recent=False,
-        raw={
-            "attributes": answers,
-            **{f: str(form.get(f))[:200] for f in PERSONAL_FIELDS if form.get(f)},
-        },
-    )
+    try:
+        message = _inbound(new, token, language)
+    except ValidationError as exc:
+        # The form passed its own checks but not the channel contract's limits (a
+        # service defined with more attributes than a message carries).
+        return error(fmt, 400, f"the request cannot be taken: {exc.errors()[0]['msg']}")
     try:
         result = await intake_service.receive(hub=hub, message=message)
     except intake_service.IntakeRejected as exc:
         return error(fmt, 400, str(exc))
     except intake_service.IntakeFailed:
         return error(fmt, 503, "the request was kept and will be processed; try again shortly")
-    if media_url:
-        await hub.enqueue_job("fetch_case_photos", key=f"photos:{result.ticket_id}")
+    # A media_url is fetched by the job that dispatch intake queues once its commit lands.
     # 200, not 201, as the spec says, for a new request and a retried one alike. No
     # service_notice or account_id: the hub has none to give, so they are left out.
     body = [{"service_request_id": result.ticket_number, "token": token}]

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.contract import Choice, Structure
 from core.intake.models import InboundRecord
 from core.outbox.models import OutboxMessage
 from core.tickets.models import Ticket, TicketMessage
@@ -41,6 +43,9 @@ class Line:
     ticket_number: str | None
     # Keys pressed on the phone: shown as "Pressed 2" in the page's language.
     keys: str | None = None
+    # The language a reply was written in, and the choices it offers (drawn as buttons).
+    language: str = "en"
+    choices: tuple[Choice, ...] = ()
 
 
 async def conversation(
@@ -101,10 +106,22 @@ async def conversation(
             o.text,
             o.status,
             format_public_number(o.ticket_id) if o.ticket_id else None,
+            language=o.language,
+            choices=_choices(o),
         )
         for o in outbound
     ]
     return sorted(lines, key=lambda line: (line.at, line.direction == "out"))
+
+
+def _choices(row: OutboxMessage) -> tuple[Choice, ...]:
+    """Returns the choices a reply offers, from the structure it was written from."""
+    if not row.structure:
+        return ()
+    try:
+        return Structure.model_validate(row.structure).choices
+    except ValidationError:
+        return ()  # a row written by an older hub: shown as its text alone
 
 
 async def ticket_if_mine(

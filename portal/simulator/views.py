@@ -2,33 +2,64 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel, InboundMessage
+from channels.contract import InboundMessage
+from channels.spec import ChannelSpec, Compose, Delivery
 from core.complaints import presenters as complaints_presenters
 from core.db import utcnow
 from core.i18n import pick_name
 from core.intake import service as intake_service
+from core.residents.enums import ContactKind
 from core.residents.service import InvalidAddress, normalise_address
 from core.routing.enums import BackOffice
 from core.routing.models import Category
+from core.runtime import Hub
 from core.tickets import presenters
 from core.tickets import service as tickets_service
 from core.tickets.numbers import parse_public_number
-from portal.deps import HubDep, SessionDep, check_csrf, csrf_token, get_hub
+from core.web.deps import HubDep, SessionDep, check_csrf, csrf_token, get_hub
 from portal.i18n import TEMPLATES, page_language, translator
 from portal.simulator import service as simulator_service
 
 router = APIRouter(prefix="/simulator", include_in_schema=False)
 
-CHANNELS = (Channel.SMS, Channel.TELEGRAM, Channel.VOICE, Channel.WEB)
 MAX_TEXT = 4000
+CHOICE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _playable(hub: Hub) -> list[ChannelSpec]:
+    """Returns the installed channels a person can play here, in the registry's order."""
+    specs = [hub.channels.spec(name) for name in hub.channels.names()]
+    return [spec for spec in specs if spec.compose is not None]
+
+
+async def _menu(
+    db_session: AsyncSession, playable: list[ChannelSpec], language: str
+) -> list[tuple[str, str]]:
+    """Returns the keypad channels' first menu: (key, category name) in key order."""
+    menu = {
+        key: code
+        for spec in playable
+        if spec.compose is Compose.KEYS
+        for key, code in spec.menu.items()
+    }
+    names = {
+        category.code: pick_name(category.names, language)
+        for category in await db_session.scalars(
+            select(Category).where(Category.code.in_(menu.values()), Category.active.is_(True))
+        )
+    }
+    return [(key, names[code]) for key, code in sorted(menu.items()) if code in names]
 
 
 def _identities(request: Request) -> list[tuple[str, str, str]]:
@@ -61,13 +92,7 @@ async def _page(
     code: int = 200,
 ) -> HTMLResponse:
     language = page_language(request)
-    menu = list(
-        await db_session.scalars(
-            select(Category)
-            .where(Category.menu_key.is_not(None), Category.active.is_(True))
-            .order_by(Category.menu_key)
-        )
-    )
+    playable = _playable(get_hub(request))
     lines = await simulator_service.conversation(
         db_session=db_session, identities=_identities(request)
     )
@@ -84,8 +109,8 @@ async def _page(
             "_": translator(language),
             "lang": language,
             "csrf": csrf_token(request),
-            "channels": CHANNELS,
-            "menu": [(c.menu_key, pick_name(c.names, language)) for c in menu],
+            "channels": [spec.name for spec in playable],
+            "menu": await _menu(db_session, playable, language),
             "lines": lines,
             "links": links,
             "error": error,
@@ -133,73 +158,107 @@ async def simulator_send(
     address: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     keys: Annotated[str, Form()] = "",
+    choice: Annotated[str, Form()] = "",
 ) -> Response:
     """Sends one message as a resident would, then shows the conversation again."""
     check_csrf(request, csrf)
     _ = translator(page_language(request))
     form = {"channel": channel, "address": address[:64], "text": text[:MAX_TEXT], "keys": keys[:20]}
-    if len(text) > MAX_TEXT:
-        return await _page(
-            request,
-            db_session,
-            form=form,
-            code=422,
-            error=_("The message is too long: at most {n} characters.", n=MAX_TEXT),
-        )
-    if not 8 <= len(message_id) <= 64 or not message_id.isalnum():
-        # The page always sends one; without it a double click could not be recognised.
-        return await _page(
-            request,
-            db_session,
-            form=form,
-            code=422,
-            error=_("The form has expired. Please send again."),
-        )
-    if channel not in CHANNELS:
-        return await _page(request, db_session, error=_("Choose a channel."), form=form, code=422)
-    chosen = Channel(channel)
-    if chosen is Channel.WEB:
+    spec = next((s for s in _playable(hub) if s.name == channel), None)
+    error = _form_error(_, spec, message_id=message_id, text=text, keys=keys, choice=choice)
+    if error is not None or spec is None:
+        return await _page(request, db_session, form=form, code=422, error=error)
+    if spec.address_kind is ContactKind.WEB:
         address = _web_address(request)
-    if chosen is Channel.VOICE:
-        keys = keys.strip()
-        if not keys.isdigit() or len(keys) > 20:
-            return await _page(
-                request, db_session, form=form, code=422, error=_("Press a menu key: digits only.")
-            )
-    elif not text.strip():
-        return await _page(
-            request, db_session, form=form, code=422, error=_("Write a message first.")
-        )
     if len(address) > 64:
         address = ""  # no real phone or chat id is this long: treat it as not given
     try:
-        _kind, normalised = normalise_address(chosen, address, region=hub.settings.phone_region)
+        _kind, normalised = normalise_address(
+            spec.address_kind, address, region=hub.settings.phone_region
+        )
     except InvalidAddress:
         error = (
             _("Enter a Telegram chat id (digits).")
-            if chosen is Channel.TELEGRAM
+            if spec.address_kind is ContactKind.TELEGRAM
             else _("Enter a phone number, e.g. +7 900 123-45-67.")
         )
         return await _page(request, db_session, error=error, form=form, code=422)
-    message = InboundMessage(
-        channel=chosen,
-        sender_address=address,
-        text=text if chosen is not Channel.VOICE else "",
-        menu_choice=keys if chosen is Channel.VOICE else None,
-        # The page issues a fresh id per message, so a double click is one message.
-        provider_message_id=f"sim-{message_id}",
-        received_at=utcnow(),
-        language=page_language(request) if chosen in (Channel.WEB, Channel.VOICE) else None,
-        raw={"simulator": True},
-    )
+    message = _message(request, spec, address, text, keys.strip(), choice, message_id)
     try:
         await intake_service.receive(hub=hub, message=message)
     except intake_service.IntakeRejected as exc:
         return await _page(request, db_session, error=str(exc), form=form, code=422)
-    simulator_service.remember_identity(request.session, (chosen.value, address, normalised))
-    keep = {"channel": chosen.value, "address": address if chosen is not Channel.WEB else ""}
+    _remember(request, hub, spec, address, normalised)
+    keep = {"channel": spec.name, "address": address if spec.address_kind != "web" else ""}
     request.session["sim_form"] = keep
     return RedirectResponse("/simulator", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _form_error(
+    _: Callable[..., str],
+    spec: ChannelSpec | None,
+    *,
+    message_id: str,
+    text: str,
+    keys: str,
+    choice: str,
+) -> str | None:
+    """Returns what is wrong with a message the page sent, in the reader's words, or None."""
+    if len(text) > MAX_TEXT:
+        return _("The message is too long: at most {n} characters.", n=MAX_TEXT)
+    if not 8 <= len(message_id) <= 64 or not message_id.isalnum():
+        # The page always sends one; without it a double click could not be recognised.
+        return _("The form has expired. Please send again.")
+    if spec is None:
+        return _("Choose a channel.")
+    if choice:
+        # A button of an earlier reply: intake checks it against that reply's choices.
+        return (
+            None if CHOICE_ID.fullmatch(choice) else _("The form has expired. Please send again.")
+        )
+    if spec.compose is Compose.KEYS:
+        keys = keys.strip()
+        if not keys.isdigit() or len(keys) > 20:
+            return _("Press a menu key: digits only.")
+    elif not text.strip():
+        return _("Write a message first.")
+    return None
+
+
+def _message(
+    request: Request,
+    spec: ChannelSpec,
+    address: str,
+    text: str,
+    keys: str,
+    choice: str,
+    message_id: str,
+) -> InboundMessage:
+    """Returns the message as the channel's adapter would hand it to intake."""
+    keypad = spec.compose is Compose.KEYS
+    return InboundMessage(
+        channel=spec.name,
+        sender_address=address,
+        text="" if keypad or choice else text,
+        menu_choice=keys if keypad and not choice else None,
+        choice_id=choice or None,
+        # The page issues a fresh id per message, so a double click is one message.
+        provider_message_id=f"sim-{message_id}",
+        received_at=utcnow(),
+        # A caller or a web visitor chose their language on the page; SMS and chat
+        # residents are read from what they write.
+        language=page_language(request) if spec.delivery is Delivery.INLINE else None,
+        raw={"simulator": True},
+    )
+
+
+def _remember(request: Request, hub: Hub, spec: ChannelSpec, address: str, normalised: str) -> None:
+    """Adds the identity played to this browser's conversation, and where its later
+    notices go (a caller hears about their ticket by SMS to the same number)."""
+    simulator_service.remember_identity(request.session, (spec.name, address, normalised))
+    notify = hub.channels.notify_channel(spec.name)
+    if notify not in (None, spec.name) and hub.channels.address_kind(notify) == spec.address_kind:
+        simulator_service.remember_identity(request.session, (notify, address, normalised))
 
 
 @router.get("/conversation")
@@ -218,6 +277,8 @@ async def simulator_conversation(request: Request, db_session: SessionDep) -> JS
                 "status": line.status,
                 "keys": line.keys,
                 "ticket": line.ticket_number,
+                # Buttons for the reply's choices: the page sends the id back as "choice".
+                "choices": [{"id": c.id, "label": c.label(line.language)} for c in line.choices],
             }
             for line in lines
         ]

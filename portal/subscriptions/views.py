@@ -21,7 +21,7 @@ from core.outbox.enums import OutboxKind
 from core.residents import service as residents_service
 from core.residents import verification
 from core.residents.enums import ContactKind
-from portal.deps import HubDep, check_csrf, csrf_token
+from core.web.deps import HubDep, check_csrf, csrf_token
 from portal.i18n import TEMPLATES, page_language, translator
 from portal.simulator import service as simulator_service
 
@@ -133,7 +133,8 @@ async def send_code(
     try:
         async with transaction(hub.session_factory) as session:
             started, code = await verification.start(db_session=session, phone=e164)
-            row = await outbox_service.create(
+            # The outbox queues the code for delivery once this commits.
+            await outbox_service.create(
                 db_session=session,
                 kind=OutboxKind.REPLY,
                 channel=Channel.SMS,
@@ -148,7 +149,6 @@ async def send_code(
             code=429,
             error=_("Too many codes for this number. Try again in 15 minutes."),
         )
-    await hub.enqueue_deliveries([row.id])
     request.session["verification"] = started.id
     # Only the masked number is kept in the (signed, readable) cookie, to say where the
     # code went: enough to spot a typo, not enough to read someone's number off a screen.

@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from channels.contract import Channel
 from core.intake import service as intake
-from core.intake.backoffices import register
 from core.intake.models import InboundRecord
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact, Resident
@@ -191,7 +190,10 @@ async def test_bad_input_is_rejected_and_nothing_is_written(
 async def test_a_failing_back_office_keeps_the_raw_message_and_a_retry_processes_it(
     hub: Hub,
 ) -> None:
-    from core.intake.triage import open_ticket
+    from dataclasses import replace
+
+    from core.backoffice import BackOffices
+    from core.intake.triage import SPEC, open_ticket
 
     calls = {"n": 0}
 
@@ -201,7 +203,11 @@ async def test_a_failing_back_office_keeps_the_raw_message_and_a_retry_processes
             raise RuntimeError("database hiccup")
         return await open_ticket(**kwargs)
 
-    register("general", flaky)
+    # A back office whose first call fails: installed for this test only.
+    installed = hub.offices
+    hub.offices = BackOffices(
+        [replace(SPEC, handler=flaky) if s.name == "general" else s for s in installed.specs]
+    )
     try:
         message = inbound("The fountain in the square is silent", provider_id="SM-flaky")
         with pytest.raises(intake.IntakeFailed):
@@ -222,20 +228,26 @@ async def test_a_failing_back_office_keeps_the_raw_message_and_a_retry_processes
 
         retried = await intake.receive(hub=hub, message=message)
     finally:
-        register("general", open_ticket)
+        hub.offices = installed
 
     assert not retried.duplicate and retried.ticket_number is not None
     assert retried.inbound_id == record.id
 
 
 async def test_the_periodic_retry_processes_messages_that_failed(hub: Hub) -> None:
-    from core.intake.triage import open_ticket
+    from dataclasses import replace
+
+    from core.backoffice import BackOffices
+    from core.intake.triage import SPEC
     from core.jobs.tasks import retry_failed_inbound
 
     async def broken(**kwargs: Any) -> Any:
         raise RuntimeError("back office down")
 
-    register("general", broken)
+    installed = hub.offices
+    hub.offices = BackOffices(
+        [replace(SPEC, handler=broken) if s.name == "general" else s for s in installed.specs]
+    )
     try:
         with pytest.raises(intake.IntakeFailed):
             await intake.receive(
@@ -243,7 +255,7 @@ async def test_the_periodic_retry_processes_messages_that_failed(hub: Hub) -> No
             )
         assert await retry_failed_inbound({"hub": hub}) == 0  # still down: counted, kept
     finally:
-        register("general", open_ticket)
+        hub.offices = installed
     assert await retry_failed_inbound({"hub": hub}) == 1
     async with hub.session_factory() as session:
         record = await session.scalar(

@@ -146,7 +146,7 @@ async def test_a_resident_who_stops_after_queueing_is_not_sent_the_notice(
     target = next(r for r in await rows(hub) if r.address == BUILDING_1[0] and r.notice_id)
     outcome = await outbox_service.deliver(
         session_factory=hub.session_factory,
-        senders=hub.senders,
+        channels=hub.channels,
         outbox_id=target.id,
         max_attempts=3,
         lease_seconds=60,
@@ -187,7 +187,7 @@ async def test_with_the_strict_setting_an_opted_out_resident_gets_no_status_noti
     notice = next(r for r in await rows(hub) if r.kind == "notice" and r.address == "+79005550178")
     outcome = await outbox_service.deliver(
         session_factory=hub.session_factory,
-        senders=hub.senders,
+        channels=hub.channels,
         outbox_id=notice.id,
         max_attempts=3,
         lease_seconds=60,

@@ -5,8 +5,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from channels.contract import Channel, Reply, SendError, SendResult
-from channels.registry import SenderRegistry, console_registry
+from channels.contract import Channel, Reply, Sender, SendError, SendResult
 from core.db import utcnow
 from core.intake import service as intake
 from core.jobs.tasks import sweep_outbox
@@ -41,10 +40,8 @@ def provider() -> FlakyProvider:
 
 
 @pytest.fixture
-def senders(provider: FlakyProvider) -> SenderRegistry:
-    registry = console_registry()
-    registry.register(provider)
-    return registry
+def senders(provider: FlakyProvider) -> dict[str, Sender]:
+    return {Channel.SMS: provider}
 
 
 async def test_a_reply_is_delivered_by_the_worker(
@@ -128,7 +125,7 @@ async def test_attempts_stop_at_the_configured_maximum(hub: Hub, provider: Flaky
             outcomes.append(
                 await outbox_service.deliver(
                     session_factory=hub.session_factory,
-                    senders=hub.senders,
+                    channels=hub.channels,
                     outbox_id=outbox_id,
                     max_attempts=2,
                     lease_seconds=60,
@@ -147,7 +144,7 @@ async def test_two_workers_given_the_same_job_send_once(hub: Hub, provider: Flak
         *(
             outbox_service.deliver(
                 session_factory=hub.session_factory,
-                senders=hub.senders,
+                channels=hub.channels,
                 outbox_id=outbox_id,
                 max_attempts=3,
                 lease_seconds=60,

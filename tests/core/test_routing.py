@@ -2,7 +2,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import transaction
-from core.imports import ImportRejected, import_csv
+from core.importing.service import ImportRejected
+from core.imports import import_csv
 from core.routing.enums import BackOffice
 from core.routing.models import Category, RoutingRule
 from core.routing.service import FALLBACK_ROUTE, RoutingTable

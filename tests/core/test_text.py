@@ -1,5 +1,6 @@
 """Small pure pieces people depend on: numbers, phones, languages, masking, catalogs."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,52 +56,50 @@ def test_logs_never_show_whole_phone_numbers() -> None:
     assert "127.0.0.1:5432" in line and "1795288" in line
 
 
+def _translated(message: object) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)  # type: ignore[attr-defined]
+    return all(strings)
+
+
 def test_catalogs_translate_every_message_into_russian_and_chinese() -> None:
     template = read_po((LOCALE / "messages.pot").open("rb"))
     ids = {m.id for m in template if m.id}
-    for language in ("ru", "zh"):
+    for language, forms in (("ru", 3), ("zh", 1)):
         catalog = read_po((LOCALE / language / "LC_MESSAGES" / "messages.po").open("rb"))
-        missing = {m.id for m in catalog if m.id and not m.string} | (
+        missing = {m.id for m in catalog if m.id and not _translated(m)} | (
             ids - {m.id for m in catalog if m.id}
         )
-        assert not missing, f"{language} lacks {sorted(missing)[:5]}"
+        assert not missing, f"{language} lacks {sorted(map(str, missing))[:5]}"
+        # A plural message has every form the language has (Russian 3, Chinese 1).
+        for message in catalog:
+            if message.id and isinstance(message.id, tuple):
+                assert len(message.string) == forms, (language, message.id)
+                assert catalog.num_plurals == forms
 
 
-@pytest.mark.parametrize("channel", ["sms", "telegram", "voice", "web"])
+@pytest.mark.parametrize("channel", ["sms", "telegram", "voice", "web", "kiosk"])
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_notice_renders_on_every_channel_in_every_language(
     channel: str, language: str
 ) -> None:
-    values = {
-        "number": "0042172",
-        "status": "resolved",
-        "category": "X",
-        "topic": "outages",
-        "code": "123456",
-        "into": "0042180",
-        "outcome": "Cleaned up.",
-        "why_cancelled": "Not a city matter.",
-        **BILLING_VALUES,
-        **COMPLAINT_VALUES,
-        **VOTE_VALUES,
-    }
     for notice in NOTICES:
-        text = render(channel, notice, language, **values)
-        assert text and "{" not in text
+        text = render(channel, notice, language, **NOTICE_VALUES[notice])
+        assert text.strip(), notice
+        assert not re.search(r"\{[a-z_]*\}", text), (notice, text)
         # Coded values (basis, units, reasons) are translated, never shown as codes.
         assert not any(
             code in text for code in ("basis:", "unit:", "reading:", "why:", "_status:", "appeal:")
-        )
+        ), (notice, text)
         if language != "en":
-            assert text != render(channel, notice, "en", **values)
+            assert text != render(channel, notice, "en", **NOTICE_VALUES[notice]), notice
 
 
 VOTE_VALUES = {
     "title": "Lifts",
     "choices": "1: 1 Agree",
-    "closes": "20 Dec 2026, 20:00",
-    "closed": "20 Dec 2026, 20:00",
-    "opens": "6 Dec 2026, 09:00",
+    "closes": "2026-12-20T17:00:00+00:00",
+    "closed": "2026-12-20T17:00:00+00:00",
+    "opens": "2026-12-06T06:00:00+00:00",
     "voters": 2,
     "missing": "2",
     "how": "Reply 1, 2 or 3.",
@@ -181,6 +180,46 @@ BILLING_VALUES = {
     "attempts_left": 3,
     "minutes": 60,
 }
+
+
+TICKET_VALUES = {"number": "0042172", "status": "resolved", "category": "Roads"}
+# Representative values for every notice, by the module that words it: each notice names
+# the values it takes, so a value one notice lacks cannot hide behind another's.
+NOTICE_VALUES: dict[str, dict[str, object]] = {
+    **dict.fromkeys(NOTICES, {}),
+    **{
+        n: TICKET_VALUES
+        for n in ("ticket_created", "ticket_continued", "ticket_joined", "ticket_status")
+    },
+    "status_unknown": {"number": "0042172"},
+    "ticket_list": {
+        "count": 2,
+        "items": [
+            {"number": "0042172", "status": "new"},
+            {"number": "0042180", "status": "in_progress"},
+        ],
+    },
+    "command_usage": {"command": "subscribe"},
+    "subscribed": {"topic": "outages"},
+    "unsubscribed": {"topic": "votes"},
+    "otp_code": {"code": "123456"},
+    **{n: BILLING_VALUES for n in NOTICES if n.startswith("billing_")},
+    "case_closed": {"number": "0042172", "outcome": "Cleaned up."},
+    "case_cancelled": {"number": "0042172", "why_cancelled": "Not a city matter."},
+    "case_merged": {"number": "0042172", "into": "0042180"},
+    **{n: {"number": "0042172", **COMPLAINT_VALUES} for n in NOTICES if "complaint" in n},
+    "order_for_company": {"number": "0042172", **COMPLAINT_VALUES, "due": "2026-12-20"},
+    "complaint_upheld": {"number": "0042172", **COMPLAINT_VALUES, "due": "2026-12-20"},
+    **{n: COMPLAINT_VALUES for n in ("score_pre_deduction", "score_appeal_decided")},
+    **{n: {"number": 3, **VOTE_VALUES} for n in NOTICES if n.startswith("vote_")},
+}
+
+
+def test_every_notice_has_representative_values() -> None:
+    assert all(NOTICE_VALUES[notice] or notice in NO_VALUES for notice in NOTICES)
+
+
+NO_VALUES = {"help", "opted_out", "opted_in", "choice_again", "choice_stale"}
 
 
 def test_status_words_are_translated_not_shown_as_codes() -> None:

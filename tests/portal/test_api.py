@@ -173,7 +173,11 @@ async def test_status_change_notifies_the_resident_and_illegal_moves_are_409(
             )
         )
     # "Обращение" is neuter: the status words agree with it.
-    assert notices == [f"Обращение {number}: в работе.", f"Обращение {number}: выполнено."]
+    # Each says what happens next (issue 17).
+    assert notices == [
+        f"Обращение {number}: в работе. Сообщим, когда статус изменится.",
+        f"Обращение {number}: выполнено. Если проблема осталась, напишите нам снова.",
+    ]
 
 
 async def test_roles_limit_what_a_key_may_do(client: httpx.AsyncClient, hub: Hub) -> None:

@@ -13,7 +13,7 @@ from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
-from channels.registry import SenderRegistry, console_registry
+from channels.contract import Sender
 from core.config import Settings
 from sms.ratelimit import SendingRate
 from sms.sender import TwilioSender
@@ -70,15 +70,13 @@ def twilio() -> FakeTwilio:
 
 
 @pytest.fixture
-def senders(settings: Settings, twilio: FakeTwilio) -> SenderRegistry:
-    registry = console_registry()
+def senders(settings: Settings, twilio: FakeTwilio) -> dict[str, Sender]:
     rate = SendingRate(
         per_second=settings.sms_rate_per_second,
         reply_reserve=settings.sms_reply_reserve,
         redis_url=settings.redis_url,
     )
-    registry.register(TwilioSender(settings, rate=rate, http_client=twilio))
-    return registry
+    return {"sms": TwilioSender(settings, rate=rate, http_client=twilio)}
 
 
 async def signed_post(

@@ -5,7 +5,6 @@ import asyncio
 import pytest
 
 from channels.contract import Channel, Reply, SendError
-from channels.registry import SenderRegistry
 from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxStatus
 from core.outbox.models import OutboxMessage
@@ -22,7 +21,7 @@ async def queued_reply(hub: Hub, text: str = "Ваш запрос принят")
 async def deliver(hub: Hub, outbox_id: int) -> outbox_service.DeliveryOutcome:
     return await outbox_service.deliver(
         session_factory=hub.session_factory,
-        senders=hub.senders,
+        channels=hub.channels,
         outbox_id=outbox_id,
         max_attempts=3,
         lease_seconds=60,
@@ -70,23 +69,21 @@ async def test_twilio_errors_are_retried_only_when_that_can_help(
     assert row is not None and row.status == row_status and row.error_code == str(code)
 
 
-async def test_the_sender_contract(hub: Hub, senders: SenderRegistry) -> None:
-    sender = senders.get(Channel.SMS)
+async def test_the_sender_contract(hub: Hub) -> None:
+    sender = hub.channels.sender(Channel.SMS)
     reply = Reply(channel=Channel.SMS, address="+79005550101", text="hi", language="en")
     result = await sender.send(reply, idempotency_key="outbox-1")
     assert result.provider_message_id.startswith("SM") and result.status == "queued"
 
 
-async def test_a_network_failure_is_retryable(
-    hub: Hub, senders: SenderRegistry, twilio: FakeTwilio
-) -> None:
+async def test_a_network_failure_is_retryable(hub: Hub, twilio: FakeTwilio) -> None:
     async def broken(*args: object, **kwargs: object) -> object:
         raise TimeoutError
 
     twilio.request = broken  # type: ignore[method-assign]
     reply = Reply(channel=Channel.SMS, address="+79005550101", text="hi", language="en")
     with pytest.raises(SendError) as failure:
-        await senders.get(Channel.SMS).send(reply, idempotency_key="outbox-2")
+        await hub.channels.sender(Channel.SMS).send(reply, idempotency_key="outbox-2")
     assert failure.value.retryable and failure.value.code == "network"
 
 

@@ -1,11 +1,15 @@
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from core.db import transaction, utcnow
 from core.intake.models import InboundRecord
+from core.jobs.tasks import sweep_outbox
+from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact
@@ -34,9 +38,55 @@ async def test_an_sms_gets_its_reply_inline_in_twiml(client: httpx.AsyncClient, 
         row = await session.scalar(
             select(OutboxMessage).where(OutboxMessage.address == "+79005550101")
         )
-    # Handed to Twilio inside the response: no REST send, waiting for Twilio's status.
-    assert row is not None and row.status == OutboxStatus.SENDING and row.segments == 1
+    # Handed to Twilio inside the response: sent, with no REST send; Twilio's status follows.
+    assert row is not None and row.status == OutboxStatus.SENT and row.segments == 1
+    assert row.provider_status == "inline" and row.sent_at is not None
     assert await count(hub, Ticket) == 1
+
+
+async def test_a_reply_answered_inline_is_never_sent_again_by_the_sweep(
+    client: httpx.AsyncClient, hub: Hub, twilio: Any
+) -> None:
+    await signed_post(client, "/sms/twilio/inbound", inbound("Нет воды с утра"))
+    async with hub.session_factory() as session:
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.address == "+79005550101")
+        )
+    assert row is not None
+    # Long after any lease would have run out, with every stranded row swept...
+    long_ago = utcnow() - timedelta(days=1)
+    async with transaction(hub.session_factory) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(next_attempt_at=long_ago, created_at=long_ago)
+        )
+    await sweep_outbox({"hub": hub})
+    # ...the reply the resident already got is neither queued nor sent by REST.
+    assert await hub.queue.job(f"outbox:{row.id}") is None
+    assert twilio.requests == []
+    assert (await outbox_row(hub, row.id)).status == OutboxStatus.SENT
+
+
+async def test_an_inline_reply_waiting_for_confirmation_is_not_stranded(hub: Hub) -> None:
+    """Between intake and the adapter's confirmation the row is inline: never swept."""
+    row = await queued_sms(hub, status=OutboxStatus.INLINE, provider_status="inline", attempts=1)
+    async with transaction(hub.session_factory) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(next_attempt_at=utcnow() - timedelta(days=1))
+        )
+        stranded = await outbox_service.list_stranded(db_session=session, max_attempts=1)
+    assert row.id not in [outbox_id for outbox_id, _bulk in stranded]
+    async with transaction(hub.session_factory) as session:
+        await outbox_service.confirm_inline(db_session=session, row_or_id=row.id)
+    confirmed = await outbox_row(hub, row.id)
+    assert confirmed.status == OutboxStatus.SENT and confirmed.sent_at is not None
+    # A second confirmation (the adapter retried) changes nothing.
+    async with transaction(hub.session_factory) as session:
+        await outbox_service.confirm_inline(db_session=session, row_or_id=[row.id])
+    assert (await outbox_row(hub, row.id)).sent_at == confirmed.sent_at
 
 
 async def test_a_retried_webhook_makes_no_second_ticket_or_reply(

@@ -62,7 +62,7 @@ def _fill() -> None:
     """Aliases become per language ("*": of none in particular); every name is filed."""
     # The index must be filed by the very function the geocoder queries with: a frozen
     # copy here would drift from it and silently lose matches.
-    from core.dispatch.places import building_rows, gazetteer_rows
+    from core.territory.places import building_rows, gazetteer_rows
 
     bind = op.get_bind()
     place_names = sa.table(

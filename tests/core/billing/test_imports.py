@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from core.billing.models import AccountService, Meter, MeterReading, Recalculation
 from core.db import transaction
-from core.imports import ImportOptions, ImportRejected, ImportReport, import_csv
+from core.importing.service import ImportOptions, ImportRejected, ImportReport
+from core.imports import import_csv
 from core.intake.service import receive
 from core.runtime import Hub
 from core.territory.models import Account
@@ -48,7 +49,7 @@ async def test_an_imported_holder_asks_by_sms_and_hears_the_opening_balance(hub:
     assert result.replies[0].text == "ЛС 7800001: к оплате 1\xa0132,10\xa0₽."
     # The Chinese holder proves another account with its PIN from the file.
     result = await receive(hub=hub, message=inbound("余额", sender="+79002000002"))
-    assert result.replies[0].text == "账户7800002：应缴RUB310.55。"
+    assert result.replies[0].text == "账户7800002：应缴310.55卢布。"
 
 
 async def test_every_bad_row_is_reported_and_nothing_is_written(hub: Hub) -> None:

@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 
 from channels.contract import Channel
 from core.billing.enums import ReadingStatus
-from core.billing.models import AccountContact, Meter, MeterReading, PinFailure
+from core.billing.models import Meter, MeterReading, PinFailure
 from core.billing.payments import record_payment
 from core.billing.readings import reading_period, submit_reading
 from core.billing.service import run_charges
 from core.db import transaction, utcnow
 from core.intake.models import InboundRecord
 from core.intake.service import receive
+from core.residents.models import AccountContact
 from core.runtime import Hub
 from core.tickets.models import Ticket
 from tests.core.billing.factories import PIN, read, setup_billing
@@ -92,7 +93,7 @@ async def test_wrong_pins_lock_the_sender_and_the_account(hub: Hub) -> None:
     replies = [
         await ask(hub, f"баланс 7700001 {pin}", sender=STRANGER) for pin in range(1000, 1005)
     ]
-    assert "Осталось попыток: 4" in replies[0] and "Осталось попыток: 1" in replies[3]
+    assert "Осталось 4 попытки." in replies[0] and "Осталась 1 попытка." in replies[3]
     assert "Повторите через 60 мин" in replies[4]
     # Locked: even the right PIN is refused now, and nothing was linked.
     assert "Повторите" in await ask(hub, f"баланс 7700001 {PIN}", sender=STRANGER)
@@ -108,7 +109,7 @@ async def test_unknown_accounts_get_a_reason_and_count_as_tries(hub: Hub) -> Non
     # The same words as a wrong PIN: an unknown number says nothing of which numbers exist.
     assert text == (
         "账户9999999与该PIN码不匹配。请核对账单上的账户和PIN码；如尚无PIN码，请向结算中心申请。"
-        "剩余次数：4。"
+        "剩余4次机会。"
     )
 
 
@@ -178,7 +179,8 @@ async def test_why_names_what_changed(hub: Hub) -> None:
     text = await ask(hub, "why")
     # January was the meter's first reading (charged by the norm); February by the meter.
     assert text == (
-        "Changes from 2026-01 to 2026-02: Cold water: RUB200.71 → RUB179.78 (charged by meter)."
+        "Changes from January 2026 to February 2026: Cold water: RUB 200.71 → RUB 179.78 "
+        "(charged by meter)."
     )
 
 

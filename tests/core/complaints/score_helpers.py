@@ -14,13 +14,14 @@ from core.auth.service import Principal
 from core.complaints import integrity
 from core.complaints.enums import AppealDecision, ScoreKind
 from core.complaints.integrity import Score
-from core.complaints.models import Estate, PropertyCompany, ScoreEvent
+from core.complaints.models import PropertyCompany, ScoreEvent
 from core.complaints.service import Context
 from core.config import Settings
 from core.db import transaction
 from core.imports import import_text
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
+from core.territory.models import Estate
 from core.tickets.service import Scope
 
 SUPERVISOR = Principal("staff:supervisor", Role.SUPERVISOR, Scope(ScopeKind.CITY))

@@ -240,7 +240,7 @@ async def test_an_appeal_on_the_day_the_notice_names_is_in_time(hub: Hub) -> Non
     # Recorded at 12:00 on 2 March (Moscow): the notice says "appeal by 2026-03-12".
     event = await record_at(hub, T0, "uyut", ScoreKind.SANCTION, "sanction:on-the-day")
     (notice,) = await sms_to(hub, UYUT_PHONE)
-    assert notice.text.endswith("можно до 2026-03-12.")
+    assert notice.text.endswith("можно до 12 марта 2026.")
     # The company appeals at 18:00 on 12 March, city time: the day the notice gave it.
     # (As written, the period ends at 12:00 that day, the hour the sanction happened to be
     # recorded, which the notice never tells, so the company is refused.)
@@ -633,14 +633,14 @@ async def test_a_deduction_is_announced_to_the_company_by_sms_in_its_language(hu
     assert (notice.channel, notice.language, notice.kind) == ("sms", "ru", "notice")
     # 10 points (×1), appeal by T0 + 10 days = 2026-03-12 in Moscow.
     assert notice.text == (
-        "Уведомление о снятии баллов: 10.00 за «Административное взыскание». "
-        "Обжаловать с доказательствами можно до 2026-03-12."
+        "Уведомление о снятии баллов: 10 баллов за «Административное взыскание». "
+        "Обжаловать с доказательствами можно до 12 марта 2026."
     )
 
     await appeal_at(hub, T0 + timedelta(days=1), event.id, "uyut", "Repaired")
     await decide_at(hub, T0 + timedelta(days=2), event.id, AppealDecision.REFUSED)
     decided = (await sms_to(hub, UYUT_PHONE))[-1]
-    assert decided.text == "Ваша жалоба на снятие 10.00 баллов: отклонена, баллы сняты."
+    assert decided.text == "Ваша жалоба на снятие баллов (10 баллов): отклонена, баллы сняты."
 
 
 async def test_an_award_needs_no_notice(hub: Hub) -> None:

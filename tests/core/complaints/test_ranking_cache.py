@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import event, text
 
 from core.auth.enums import Role
+from core.complaints.ranking import ranking_cache
 from core.runtime import Hub
 from tests.factories import api_key
 
@@ -56,7 +57,7 @@ async def test_a_change_committed_here_shows_at_the_next_read(
 async def test_a_change_made_elsewhere_shows_within_the_cache_time(
     hub: Hub, client: httpx.AsyncClient
 ) -> None:
-    hub.ranking.ttl = 0.5
+    ranking_cache(hub).ttl = 0.5
     assert ("uyut", "blacklist") not in await _codes(client)
     # Another process (or a hand-run SQL statement) changes the register: this process is
     # not told, and keeps its copy until it expires.

@@ -15,10 +15,7 @@ from core.auth.enums import Role
 from core.complaints import demo
 from core.complaints.enums import Stage, TriageReason
 from core.complaints.models import (
-    Committee,
     Complaint,
-    Estate,
-    EstateBuilding,
     Indicator,
     Manager,
     PropertyCompany,
@@ -28,10 +25,11 @@ from core.complaints.models import (
 )
 from core.complaints.service import contract_on, manager_conflicts
 from core.db import transaction
-from core.imports import ImportRejected, ImportReport, import_text
+from core.importing.service import ImportRejected, ImportReport
+from core.imports import import_text
 from core.intake.service import receive
 from core.runtime import Hub
-from core.territory.models import Building
+from core.territory.models import Building, Committee, Estate, EstateBuilding
 from tests.core.dispatch.factories import staff_key
 from tests.factories import inbound
 

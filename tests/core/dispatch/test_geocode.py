@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import event, select
 
 from core.db import transaction
-from core.dispatch import places
-from core.dispatch.geocode import Place, _contains, fold, geocode, message_keys, name_key
 from core.imports import import_text
 from core.runtime import Hub
+from core.territory import places
+from core.territory.geocode import Place, _contains, fold, geocode, message_keys, name_key
 from core.territory.models import Building, Community
 
 MARKET = (55.754, 37.606)

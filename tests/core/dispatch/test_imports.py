@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from core.auth.enums import Role
 from core.db import transaction
 from core.dispatch.models import CaseCategory, TimeLimit
-from core.imports import ImportRejected, import_text
+from core.importing.service import ImportRejected
+from core.imports import import_text
 from core.routing.models import Category
 from core.runtime import Hub
 from core.territory.models import GridCell

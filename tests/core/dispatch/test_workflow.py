@@ -9,6 +9,7 @@ from core.auth.enums import Role
 from core.dispatch.enums import Stage
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
+from core.tickets.enums import ActorKind
 from core.tickets.models import TicketEvent
 from tests.core.dispatch.factories import (
     MARKET,
@@ -76,11 +77,15 @@ async def test_a_report_goes_all_the_way_round(client: httpx.AsyncClient, hub: H
     assert texts[-1] == f"Обращение {number} выполнено: Убрали всё, площадка чистая."
     async with hub.session_factory() as session:
         actors = set(
-            await session.scalars(
-                select(TicketEvent.actor).where(TicketEvent.ticket_id == received.ticket_id)
-            )
+            (
+                await session.execute(
+                    select(TicketEvent.actor_kind, TicketEvent.actor_id).where(
+                        TicketEvent.ticket_id == received.ticket_id
+                    )
+                )
+            ).all()
         )
-    assert len({a for a in actors if a.startswith("apikey:")}) == 3  # who did each step
+    assert len({a for a in actors if a[0] == ActorKind.API_KEY}) == 3  # who did each step
 
 
 async def test_illegal_actions_are_refused_and_change_nothing(

@@ -19,11 +19,11 @@ from sqlalchemy import select, update
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
-from core.complaints.models import Committee
 from core.db import transaction, utcnow
 from core.intake import service as intake
 from core.intake.service import IntakeResult
 from core.runtime import Hub
+from core.territory.models import Committee
 from core.votes import ballots
 from core.votes.models import Ballot
 from tests.factories import inbound

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from core.auth.enums import Role, ScopeKind
 from core.db import transaction, utcnow
-from core.imports import ImportRejected, ImportReport, import_text
+from core.importing.service import ImportRejected, ImportReport
+from core.imports import import_text
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact, Resident
 from core.runtime import Hub

@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 
 from core.auth.enums import Role
 from core.billing.identity import set_pin
-from core.billing.models import AccountContact
 from core.db import transaction, utcnow
-from core.imports import ImportOptions, import_text
+from core.importing.service import ImportOptions
+from core.imports import import_text
 from core.jobs.tasks import run_ballots
 from core.notices.models import Notice
 from core.outbox.models import OutboxMessage
-from core.residents.models import Contact
+from core.residents.models import AccountContact, Contact
 from core.runtime import Hub
 from core.territory.models import Account, Building, Premises
 from core.votes.enums import PhoneStatus

@@ -26,9 +26,8 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.dispatch.enums import GazetteerKind
-from core.dispatch.models import GazetteerEntry, PlaceName
-from core.territory.models import Building
+from core.territory.enums import GazetteerKind
+from core.territory.models import Building, GazetteerEntry, PlaceName
 
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 # Rank of each kind of match: a building's own address beats a landmark, and so on.

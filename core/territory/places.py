@@ -1,6 +1,6 @@
 """Files buildings' addresses and gazetteer names under their geocoding keys.
 
-The geocoder reads ``place_names`` only (core.dispatch.geocode), so every writer of an
+The geocoder reads ``place_names`` only (core.territory.geocode), so every writer of an
 address or a gazetteer row calls one of these: the demo, the gazetteer import, the
 migration that created the table, and bulk loaders after raw SQL inserts.
 """
@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.dispatch.geocode import name_key
-from core.dispatch.models import GazetteerEntry, PlaceName
-from core.territory.models import Building
+from core.territory.geocode import name_key
+from core.territory.models import Building, GazetteerEntry, PlaceName
 
 # Ids per statement (SQLite's oldest parameter limit is 999) and rows per bulk insert.
 _IDS_PER_QUERY = 500

@@ -1,0 +1,17 @@
+"""The billing back office, declared once (see core/backoffice.py)."""
+
+from __future__ import annotations
+
+from core.backoffice import BackOfficeSpec
+from core.billing.intake import handle_billing, read_billing_command
+from core.billing.views import router
+from core.routing.enums import BackOffice
+from core.tickets.enums import TicketKind
+
+SPEC = BackOfficeSpec(
+    name=BackOffice.BILLING,
+    kinds=(TicketKind.BILLING_INQUIRY, TicketKind.METER_READING),
+    handler=handle_billing,
+    command_reader=read_billing_command,
+    routers=(router,),
+)

@@ -1,0 +1,220 @@
+"""One reader of ``ticket_events`` per process, fanning new rows out to every live stream.
+
+Pub/sub only says "something changed"; the feed then reads the table from where it left off,
+once for all the streams this process serves (two hundred consoles cost one query per wake,
+not two hundred), and hands each stream the rows with their tickets, which the stream
+filters by its caller's scope in memory.
+
+Ids are handed out when a row is inserted but become visible when its transaction commits,
+and transactions do not commit in id order: a reader that jumped past a missing id could
+lose that event for good. So the feed only moves its horizon over contiguous ids; a missing
+id holds everything after it until it appears or ``events_gap_grace_seconds`` pass (a
+transaction that rolled back leaves a gap that never fills). Every id at or below the
+horizon is final, which is what makes ``Last-Event-ID`` exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.events.collector import TOPIC_OUTBOX, TOPIC_TICKETS
+from core.realtime import Broker
+from core.tickets.models import Ticket, TicketEvent
+from core.tickets.service import Scope
+
+logger = logging.getLogger("hub.events")
+
+# A missed wake-up (pub/sub reconnecting) delays events by at most this long.
+MAX_POLL_SECONDS = 5.0
+# Batches a stream may fall behind before it is told to read the table itself.
+QUEUE_BATCHES = 256
+
+
+@dataclass(frozen=True)
+class Batch:
+    """New events (each with its ticket), and the horizon they bring the feed to."""
+
+    events: Sequence[tuple[TicketEvent, Ticket]]
+    horizon: int
+
+
+# Put in a stream's queue instead of batches it was too slow to take: read the table.
+RESYNC = Batch((), -1)
+
+
+@dataclass(eq=False)
+class Subscription:
+    # The feed's horizon when the stream subscribed: it reads older events itself.
+    start: int
+    queue: asyncio.Queue[Batch] = field(default_factory=lambda: asyncio.Queue(QUEUE_BATCHES))
+
+
+async def read_events(
+    *,
+    db_session: AsyncSession,
+    after: int,
+    upto: int | None,
+    limit: int,
+    scope: Scope | None = None,
+) -> list[tuple[TicketEvent, Ticket]]:
+    """Returns events with ids in (after, upto] and their tickets, oldest first.
+
+    ``scope`` restricts them exactly as it restricts the tickets list.
+    """
+    query = (
+        select(TicketEvent, Ticket)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.id > after)
+        .order_by(TicketEvent.id)
+        .limit(limit)
+    )
+    if upto is not None:
+        query = query.where(TicketEvent.id <= upto)
+    if scope is not None:
+        query = scope.apply(query)
+    return [(row[0], row[1]) for row in (await db_session.execute(query)).all()]
+
+
+class EventFeed:
+    """Reads new ticket events after each wake-up and hands them to the subscribed streams."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        settings: Settings,
+    ) -> None:
+        self._session_factory = session_factory
+        self._broker = broker
+        self._batch = settings.events_batch_size
+        self._grace = settings.events_gap_grace_seconds
+        self._poll = min(settings.events_heartbeat_seconds, MAX_POLL_SECONDS)
+        self.horizon = 0
+        self._subscriptions: set[Subscription] = set()
+        # (the id before a gap, when the gap was first seen)
+        self._gap: tuple[int, float] | None = None
+        self._wake = asyncio.Event()
+        # Replaced at every wake-up: watchers that read something other than ticket events
+        # (the simulator's conversation) wait on it.
+        self._changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Starts listening and reading, from the newest event now in the table."""
+        async with self._started:
+            if self._tasks:
+                return
+            async with self._session_factory() as session:
+                self.horizon = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
+            self._tasks = [
+                asyncio.create_task(self._listen(TOPIC_TICKETS)),
+                asyncio.create_task(self._listen(TOPIC_OUTBOX)),
+                asyncio.create_task(self._run()),
+            ]
+
+    async def close(self) -> None:
+        """Stops the feed's tasks."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    def subscribe(self) -> Subscription:
+        """Returns a subscription to every batch read from now on."""
+        subscription = Subscription(start=self.horizon)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stops handing batches to a stream that ended."""
+        self._subscriptions.discard(subscription)
+
+    def next_change(self) -> asyncio.Event:
+        """Returns an event set at the next wake-up on any topic.
+
+        Taken before reading, so a change committed while the reader reads is not missed.
+        """
+        return self._changed
+
+    async def _listen(self, topic: str) -> None:
+        while True:
+            try:
+                async for _ in self._broker.subscribe(topic):
+                    self._wake.set()
+                    changed, self._changed = self._changed, asyncio.Event()
+                    changed.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarting: the poll keeps the streams going meanwhile.
+                logger.warning("live events: lost the %s subscription; retrying", topic)
+            await asyncio.sleep(self._poll)
+
+    async def _run(self) -> None:
+        while True:
+            timeout = self._poll
+            if self._gap is not None:
+                timeout = min(timeout, max(0.01, self._gap[1] + self._grace - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            try:
+                while await self._read_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live events: reading ticket_events failed; retrying")
+
+    async def _read_once(self) -> bool:
+        """Reads one batch past the horizon; returns whether a full batch was taken."""
+        async with self._session_factory() as session:
+            rows = await read_events(
+                db_session=session, after=self.horizon, upto=None, limit=self._batch
+            )
+        taken = self._contiguous(rows)
+        if taken:
+            self.horizon = taken[-1][0].id
+            self._publish(Batch(taken, self.horizon))
+        return len(taken) == self._batch
+
+    def _contiguous(
+        self, rows: list[tuple[TicketEvent, Ticket]]
+    ) -> list[tuple[TicketEvent, Ticket]]:
+        """Returns the leading rows whose ids leave no gap younger than the grace period."""
+        expected, taken = self.horizon + 1, []
+        for row in rows:
+            if row[0].id != expected:
+                now = time.monotonic()
+                if self._gap is None or self._gap[0] != expected - 1:
+                    self._gap = (expected - 1, now)
+                if now - self._gap[1] < self._grace:
+                    break  # an earlier transaction may still commit this id
+                logger.info("live events: ids %s-%s never committed", expected, row[0].id - 1)
+            self._gap = None
+            taken.append(row)
+            expected = row[0].id + 1
+        return taken
+
+    def _publish(self, batch: Batch) -> None:
+        for subscription in self._subscriptions:
+            try:
+                subscription.queue.put_nowait(batch)
+            except asyncio.QueueFull:
+                # Too slow to keep up: drop its backlog; it reads the table from its cursor.
+                while not subscription.queue.empty():
+                    subscription.queue.get_nowait()
+                subscription.queue.put_nowait(RESYNC)

@@ -1,0 +1,139 @@
+"""The live event stream: the ticket events a staff member may see, as server-sent events.
+
+Each event goes out with ``id:`` its ``ticket_events.id``, so a client that reconnects with
+``Last-Event-ID`` gets exactly what it missed: the stream always reads the table (first
+from the cursor up to the feed's horizon, then the feed's batches), and pub/sub only wakes
+it. Events are filtered by the caller's territorial scope with the same ``Scope`` that
+restricts the tickets list: ``apply`` on the catch-up query, ``allows`` on live batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.sse import format_sse_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.events.feed import RESYNC, EventFeed, Subscription, read_events
+from core.tickets.enums import ActorKind
+from core.tickets.models import Ticket, TicketEvent
+from core.tickets.service import Scope
+
+# How long a browser waits before reconnecting after the stream drops (milliseconds).
+RETRY_MS = 3000
+# The event data fields that carry no personal data (no text, address, phone or error).
+_SAFE_DATA = (
+    "status",
+    "previous",
+    "stage",
+    "level",
+    "decided",
+    "joined",
+    "department_id",
+    "outbox_id",
+    "photo_id",
+    "back_office",
+    "code",
+)
+
+
+def event_payload(event: TicketEvent, ticket: Ticket) -> dict[str, Any]:
+    """Returns what a stream says about one event: codes and ids, nothing personal."""
+    data: Mapping[str, Any] = event.data or {}
+    identified = event.actor_kind in (ActorKind.STAFF, ActorKind.API_KEY)
+    return {
+        "id": event.id,
+        "ticket": ticket.public_number,
+        "kind": str(event.kind),
+        "actor_kind": str(event.actor_kind),
+        "actor_id": event.actor_id if identified else None,
+        "channel": data.get("channel") or ticket.channel,
+        "ticket_kind": str(ticket.kind),
+        "back_office": ticket.back_office,
+        "district_id": ticket.district_id,
+        "community_id": ticket.community_id,
+        "department_id": ticket.department_id,
+        "created_at": event.created_at.isoformat(),
+        "data": {key: data[key] for key in _SAFE_DATA if data.get(key) is not None},
+    }
+
+
+def event_frame(event: TicketEvent, ticket: Ticket) -> bytes:
+    """Returns one event in the text/event-stream format."""
+    body = json.dumps(event_payload(event, ticket), ensure_ascii=False, separators=(",", ":"))
+    return format_sse_event(data_str=body, event=str(event.kind), id=str(event.id))
+
+
+HEARTBEAT = format_sse_event(comment="heartbeat")
+
+
+@dataclass
+class _Position:
+    cursor: int
+    last_sent: float
+
+
+async def _catch_up(
+    session_factory: async_sessionmaker[AsyncSession],
+    scope: Scope,
+    position: _Position,
+    upto: int,
+    batch: int,
+) -> AsyncIterator[bytes]:
+    """Yields the events in (cursor, upto] from the table, a bounded page at a time."""
+    while position.cursor < upto:
+        async with session_factory() as session:
+            rows = await read_events(
+                db_session=session, after=position.cursor, upto=upto, limit=batch, scope=scope
+            )
+        for event, ticket in rows:
+            position.last_sent = time.monotonic()
+            yield event_frame(event, ticket)
+        position.cursor = rows[-1][0].id if len(rows) == batch else upto
+
+
+async def follow(
+    *,
+    feed: EventFeed,
+    session_factory: async_sessionmaker[AsyncSession],
+    scope: Scope,
+    after: int | None,
+    heartbeat: float,
+    batch: int,
+) -> AsyncIterator[bytes]:
+    """Yields server-sent events: those after ``after`` (else from now on), then live ones.
+
+    Ends only when the client goes (the response cancels it); waits on the feed, never spins.
+    """
+    subscription: Subscription = feed.subscribe()
+    try:
+        position = _Position(
+            cursor=subscription.start if after is None else after, last_sent=time.monotonic()
+        )
+        yield format_sse_event(retry=RETRY_MS, comment="connected")
+        async for frame in _catch_up(session_factory, scope, position, subscription.start, batch):
+            yield frame
+        while True:
+            wait = heartbeat - (time.monotonic() - position.last_sent)
+            try:
+                received = await asyncio.wait_for(subscription.queue.get(), max(0.0, wait))
+            except TimeoutError:
+                position.last_sent = time.monotonic()
+                yield HEARTBEAT
+                continue
+            if received is RESYNC:
+                async for frame in _catch_up(session_factory, scope, position, feed.horizon, batch):
+                    yield frame
+                continue
+            for event, ticket in received.events:
+                if event.id > position.cursor and scope.allows(ticket):
+                    position.last_sent = time.monotonic()
+                    yield event_frame(event, ticket)
+            position.cursor = max(position.cursor, received.horizon)
+    finally:
+        feed.unsubscribe(subscription)

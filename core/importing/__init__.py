@@ -1,0 +1,1 @@
+"""The import framework (``service``) and the report every import endpoint returns."""

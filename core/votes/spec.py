@@ -1,0 +1,17 @@
+"""The owners' votes back office, declared once (see core/backoffice.py)."""
+
+from __future__ import annotations
+
+from core.backoffice import BackOfficeSpec
+from core.routing.enums import BackOffice
+from core.tickets.enums import TicketKind
+from core.votes.intake import read_ballot_reply, take_reply
+from core.votes.views import router
+
+SPEC = BackOfficeSpec(
+    name=BackOffice.VOTES,
+    kinds=(TicketKind.VOTE,),
+    handler=take_reply,
+    conversation_reader=read_ballot_reply,
+    routers=(router,),
+)

@@ -1,0 +1,1 @@
+"""What every web surface shares: request dependencies (the hub, a session, the caller)."""
