@@ -86,6 +86,10 @@ class Attachment(BaseModel):
     content_type: str | None = Field(default=None, max_length=100)
 
 
+# A form answer: text, a number, a yes/no, or the keys picked from a list.
+FieldValue = str | bool | int | float | list[str]
+
+
 class InboundMessage(BaseModel):
     """One message from a resident, normalised by its channel adapter."""
 
@@ -107,7 +111,8 @@ class InboundMessage(BaseModel):
     choice_id: str | None = Field(default=None, max_length=64)
     # Typed fields a channel collected in a form (Open311 attributes, an estate picked):
     # back offices read these, never the provider's raw payload.
-    fields: dict[str, str] = Field(default_factory=dict, max_length=50)
+    # Values keep their type (a number, a list of keys) so nothing is parsed twice.
+    fields: dict[str, FieldValue] = Field(default_factory=dict, max_length=50)
     # A category picked explicitly (a kiosk tile, an agent's form, an Open311 service code).
     category_code: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, max_length=8)

@@ -19,6 +19,7 @@ from typing import Any
 
 from channels.contract import Choice, Expect, InboundMessage, Structure
 from core.config import Settings
+from core.importing.service import Finisher, Importers, RowImporter
 from core.residents.models import Contact
 from core.routing.enums import BackOffice
 from core.routing.models import Category
@@ -159,8 +160,10 @@ class BackOfficeSpec:
     cron_jobs: tuple[Any, ...] = ()
     # The demo city's part for this back office, run in INSTALLED order.
     demo: DemoLoader | None = None
-    # Import kinds (``hub import <kind> FILE``) and their loaders.
-    importers: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
+    # Import kinds (``hub import <kind> FILE``): row importer and required columns, and
+    # the whole-file steps some of them finish with.
+    importers: Importers = field(default_factory=dict)
+    finishers: Mapping[str, Finisher] = field(default_factory=dict)
 
 
 class BackOffices:
@@ -228,5 +231,8 @@ class BackOffices:
     def cron_jobs(self) -> list[Any]:
         return [job for spec in self.specs for job in spec.cron_jobs]
 
-    def importers(self) -> dict[str, Callable[..., Awaitable[Any]]]:
-        return {kind: load for spec in self.specs for kind, load in spec.importers.items()}
+    def importers(self) -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
+        return {kind: entry for spec in self.specs for kind, entry in spec.importers.items()}
+
+    def finishers(self) -> dict[str, Finisher]:
+        return {kind: step for spec in self.specs for kind, step in spec.finishers.items()}

@@ -21,6 +21,7 @@ from core.importing.service import (
     run_import,
     upsert,
 )
+from core.installed import installed
 from core.routing import service as routing_service
 from core.routing.models import Category, Department, RoutingRule
 from core.routing.schemas import RoutingRuleIn
@@ -122,19 +123,12 @@ IMPORTERS: dict[str, tuple[RowImporter, tuple[str, ...]]] = {
 
 def importers() -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
     """Returns every importer by name: the reference data here and each back office's."""
-    from core.billing.imports import IMPORTERS as BILLING
-    from core.complaints.imports import IMPORTERS as COMPLAINTS
-    from core.dispatch.imports import IMPORTERS as DISPATCH
-    from core.votes.register import IMPORTERS as VOTES
-
-    return {**IMPORTERS, **BILLING, **DISPATCH, **COMPLAINTS, **VOTES}
+    return {**IMPORTERS, **installed().importers()}
 
 
 def finishers() -> dict[str, Finisher]:
     """Returns the whole-file steps of the importers that have one."""
-    from core.votes.register import FINISHERS as VOTES
-
-    return {**VOTES}
+    return installed().finishers()
 
 
 async def import_text(

@@ -222,6 +222,8 @@ async def _submit(
                 "status": str(outcome.status),
                 "reason": outcome.reason or "",
                 "volume": plain(outcome.volume) if outcome.volume is not None else "",
+                # A refused reading's reply quotes the last counted one.
+                "previous": plain(outcome.previous) if outcome.previous is not None else "",
             }
         )
     return _reply(
@@ -231,4 +233,3 @@ async def _submit(
         late=period.month != today.month,
         results=results,
     )
-

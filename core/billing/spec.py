@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.backoffice import BackOfficeSpec
+from core.billing.imports import IMPORTERS
 from core.billing.intake import handle_billing, read_billing_command
 from core.billing.views import router
 from core.routing.enums import BackOffice
@@ -13,5 +14,6 @@ SPEC = BackOfficeSpec(
     kinds=(TicketKind.BILLING_INQUIRY, TicketKind.METER_READING),
     handler=handle_billing,
     command_reader=read_billing_command,
+    importers=IMPORTERS,
     routers=(router,),
 )

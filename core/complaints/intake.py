@@ -36,7 +36,7 @@ async def _estate_for(db_session: AsyncSession, request: RoutedRequest) -> Estat
     message = request.message
     # The portal and kiosk name the estate picked as a typed field.
     code = message.fields.get("estate", "")
-    if code.strip():
+    if isinstance(code, str) and code.strip():
         estate = await db_session.scalar(select(Estate).where(Estate.code == code.strip()))
         if estate is not None:
             return estate
@@ -157,4 +157,3 @@ async def follow_up(
     )
     notice = "complaint_resolved" if complaint.stage == Stage.RESOLVED else "complaint_escalated"
     return Outcome(ticket=ticket, notices=[(notice, {"number": number})])
-

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.backoffice import BackOfficeSpec
 from core.complaints.enums import Stage
+from core.complaints.imports import IMPORTERS
 from core.complaints.intake import follow_up, take_complaint
 from core.complaints.models import Complaint
 from core.complaints.register_views import router as registers_router
@@ -28,5 +29,6 @@ SPEC = BackOfficeSpec(
     handler=take_complaint,
     continuation=follow_up,
     awaits_answer=awaits_verdict,
+    importers=IMPORTERS,
     routers=(router, registers_router),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.backoffice import BackOfficeSpec
+from core.dispatch.imports import IMPORTERS
 from core.dispatch.intake import add_to_report, take_report
 from core.dispatch.views import router
 from core.routing.enums import BackOffice
@@ -15,5 +16,6 @@ SPEC = BackOfficeSpec(
     continuation=add_to_report,
     # Dispatch puts cases on hold for its own reasons (returned, parked, merged); it never
     # waits on the resident there, so a later message from them is not an answer.
+    importers=IMPORTERS,
     routers=(router,),
 )

@@ -26,7 +26,7 @@ from core.outbox.enums import OutboxKind
 from core.residents import service as residents_service
 from core.residents.service import InvalidAddress, mask_address
 from core.routing.service import RoutingTable
-from core.runtime import TOPIC_TICKETS, Hub
+from core.runtime import Hub
 from core.tickets.models import Ticket, TicketMessage
 
 logger = logging.getLogger("hub.intake")
@@ -300,7 +300,7 @@ async def receive(*, hub: Hub, message: InboundMessage, inline: bool = False) ->
 
     Everything happens in one transaction, so a message either fully becomes its ticket,
     thread entry and replies, or (on a bug or outage) is kept raw as ``failed`` and
-    processed again when the provider retries. Delivery is enqueued after the commit.
+    processed again when the provider retries. Delivery is enqueued at the commit.
     """
     try:
         contact_kind, address = residents_service.normalise_address(
@@ -347,8 +347,6 @@ async def receive(*, hub: Hub, message: InboundMessage, inline: bool = False) ->
         async with hub.session_factory() as session:
             return await _existing_result(session, message)
 
-    if not inline:
-        await hub.enqueue_deliveries(reply.outbox_id for reply in result.replies)
-    if result.ticket_id is not None:
-        await hub.publish(TOPIC_TICKETS, {"ticket_id": result.ticket_id, "event": "message"})
+    # Deliveries were queued and live streams woken when the transaction committed (the
+    # outbox and tickets services register those effects; core/events/collector.py).
     return result

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.registry import of_session
-from core.i18n import gettext, pick_name
+from core.i18n import format_moment, gettext, pick_name
 from core.notices import service as notices_service
 from core.notices.enums import Audience, Topic
 from core.notices.models import Subscription
@@ -31,13 +29,11 @@ from core.votes.enums import PhoneStatus
 from core.votes.models import Ballot, BallotQuestion, BallotVoterMember, Owner, OwnerPhone
 
 LANGUAGES = ("en", "ru", "zh")
-_PATTERNS = {"en": "d MMM yyyy, HH:mm", "ru": "d MMMM yyyy, HH:mm", "zh": "yyyy年M月d日 HH:mm"}
 
 
 def when(moment: datetime, language: str, timezone: str) -> str:
-    """Returns a time as the owner's city writes it, in their language."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return format_datetime(local, _PATTERNS.get(language, _PATTERNS["en"]), locale=language)
+    """Returns a time as the owner's city writes it, in their language, naming the zone."""
+    return format_moment(language, moment, timezone)
 
 
 def text_in(texts: dict[str, str], language: str, fallback: str) -> str:

@@ -6,6 +6,7 @@ from core.backoffice import BackOfficeSpec
 from core.routing.enums import BackOffice
 from core.tickets.enums import TicketKind
 from core.votes.intake import read_ballot_reply, take_reply
+from core.votes.register import FINISHERS, IMPORTERS
 from core.votes.views import router
 
 SPEC = BackOfficeSpec(
@@ -13,5 +14,7 @@ SPEC = BackOfficeSpec(
     kinds=(TicketKind.VOTE,),
     handler=take_reply,
     conversation_reader=read_ballot_reply,
+    importers=IMPORTERS,
+    finishers=FINISHERS,
     routers=(router,),
 )

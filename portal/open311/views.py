@@ -340,15 +340,6 @@ async def _read_new_request(
     )
 
 
-def _field_text(value: Any) -> str:
-    """Returns an attribute answer as the text of an InboundMessage field."""
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)  # a multivaluelist's keys
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # "7", as the client wrote it, not "7.0"
-    return str(value)
-
-
 def _inbound(new: _NewRequest, token: str, language: str) -> InboundMessage:
     """Returns the request as the message intake takes from every channel."""
     form = new.form
@@ -366,7 +357,7 @@ def _inbound(new: _NewRequest, token: str, language: str) -> InboundMessage:
         continue_recent=False,
         # Back offices read the typed fields; raw keeps the answers as checked and the
         # personal fields, for the record only.
-        fields={f"attribute:{code}": _field_text(v) for code, v in new.answers.items()},
+        fields={f"attribute:{code}": value for code, value in new.answers.items()},
         raw={
             "attributes": new.answers,
             **{f: str(form.get(f))[:200] for f in PERSONAL_FIELDS if form.get(f)},

@@ -47,9 +47,7 @@ async def test_the_readme_sequence_gives_two_tickets(hub: Hub) -> None:
 
 
 async def test_a_photo_and_a_pin_after_a_report_join_it(hub: Hub) -> None:
-    report = await intake.receive(
-        hub=hub, message=inbound("Мусор у рынка", sender=PHONE)
-    )
+    report = await intake.receive(hub=hub, message=inbound("Мусор у рынка", sender=PHONE))
     photo = await intake.receive(
         hub=hub,
         message=inbound(
