@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -85,11 +86,11 @@ async def run_concurrently(
     )
 
 
-async def fresh_hub(*, concurrency: int, use_redis: bool) -> Hub:
+async def fresh_hub(*, concurrency: int, use_redis: bool, **overrides: Any) -> Hub:
     """Returns a hub on a new scratch database, migrated, with the demo city (no billing).
 
     The pool is as large as the benchmark's concurrency, so no task waits for a connection
-    that the bare-limit loop would not wait for either.
+    that the bare-limit loop would not wait for either. ``overrides`` replace settings.
     """
     await recreate_database()
     settings = Settings(
@@ -98,7 +99,7 @@ async def fresh_hub(*, concurrency: int, use_redis: bool) -> Hub:
         secret_key="bench-only-secret-value-0123456789",
         db_pool_size=concurrency,
         db_max_overflow=0,
-        continuation_minutes=0,
+        **{"continuation_minutes": 0, **overrides},
     )
     hub = await open_hub(settings, channels=installed_channels(settings), offices=installed())
     try:
