@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from channels.contract import Choice, Expect, InboundMessage, Structure
@@ -132,7 +132,20 @@ Continuation = Callable[..., Awaitable[Outcome | None]]
 # asked the resident something on this ticket that the next message may answer.
 AwaitsAnswer = Callable[..., Awaitable[bool]]
 
-# Loads the back office's part of the demo city: ``await load(db_session=...)``.
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What the demo city's loaders may need besides the session."""
+
+    with_staff: bool
+    # The key account PINs are hashed with; without it billing's demo is left out (tests
+    # and benchmarks set billing up their own way).
+    billing_secret: str | None
+    today: date
+
+
+# Loads the back office's part of the demo city, after the city itself:
+# ``await load(db_session=..., demo=DemoContext)``.
 DemoLoader = Callable[..., Awaitable[None]]
 
 
@@ -158,8 +171,10 @@ class BackOfficeSpec:
     # SAQ job functions and CronJobs the worker runs for this back office.
     jobs: tuple[Callable[..., Awaitable[Any]], ...] = ()
     cron_jobs: tuple[Any, ...] = ()
-    # The demo city's part for this back office, run in INSTALLED order.
+    # The demo city's part for this back office, and the back offices whose parts must
+    # be loaded first (it builds on their rows, or keeps the ids the demo always had).
     demo: DemoLoader | None = None
+    demo_after: tuple[str, ...] = ()
     # Import kinds (``hub import <kind> FILE``): row importer and required columns, and
     # the whole-file steps some of them finish with.
     importers: Importers = field(default_factory=dict)
@@ -230,6 +245,22 @@ class BackOffices:
 
     def cron_jobs(self) -> list[Any]:
         return [job for spec in self.specs for job in spec.cron_jobs]
+
+    def demo_loaders(self) -> list[DemoLoader]:
+        """Returns the demo loaders, each after the ones it names (else in INSTALLED order)."""
+        ordered: list[BackOfficeSpec] = []
+        waiting = [spec for spec in self.specs if spec.demo is not None]
+        while waiting:
+            done = {spec.name for spec in ordered}
+            ready = next(
+                (s for s in waiting if all(n in done or n not in self for n in s.demo_after)),
+                None,
+            )
+            if ready is None:
+                raise ValueError(f"demo loaders wait on each other: {[s.name for s in waiting]}")
+            ordered.append(ready)
+            waiting.remove(ready)
+        return [spec.demo for spec in ordered if spec.demo is not None]
 
     def importers(self) -> dict[str, tuple[RowImporter, tuple[str, ...]]]:
         return {kind: entry for spec in self.specs for kind, entry in spec.importers.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import date, time
 from decimal import Decimal
 
@@ -12,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
+from core.backoffice import DemoContext
 from core.db import utcnow
+from core.installed import installed
 from core.residents.enums import ContactKind
 from core.residents.models import Contact, Resident
 from core.routing.enums import BackOffice
@@ -215,28 +216,13 @@ async def _has_demo(db_session: AsyncSession) -> bool:
     return bool(await db_session.scalar(select(func.count()).where(City.code == CITY_CODE)))
 
 
-# Each back office's part of the demo city, awaited in this order as
-# ``load(db_session=..., with_staff=...)``, after the city itself (every one reads its
-# buildings, flats or owners). Votes must follow complaints: its register and ballots are
-# built on complaints' estate and owners' committee. Dispatch first keeps the ids the demo
-# has always had. Billing is not here: it needs the PIN secret and today's date and runs
-# only when the hub is started with them (see load_demo_if_empty).
-BackOfficeDemo = Callable[..., Awaitable[None]]
-
-
-def back_office_demos() -> tuple[BackOfficeDemo, ...]:
-    """Returns the back offices' demo loaders in the order they must run."""
-    # Imported here, not at the top: the back offices' loaders use the import machinery
-    # (core.imports), which imports every back office; core.demo must stay importable
-    # from the CLI and the app factory without pulling that in at import time.
-    from core.complaints.demo import load_complaints_demo
-    from core.dispatch.demo import load_dispatch_demo
-    from core.votes.demo import load_votes_demo
-
-    return (load_dispatch_demo, load_complaints_demo, load_votes_demo)
-
-
-async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
+async def load_demo(
+    *,
+    db_session: AsyncSession,
+    with_staff: bool,
+    billing_secret: str | None = None,
+    today: date | None = None,
+) -> bool:
     """Loads the demo city unless it is already there; returns whether it loaded."""
     if await _has_demo(db_session):
         return False
@@ -248,8 +234,11 @@ async def load_demo(*, db_session: AsyncSession, with_staff: bool) -> bool:
     if with_staff:
         await _load_staff(db_session, districts)
     await db_session.flush()
-    for load_back_office_demo in back_office_demos():
-        await load_back_office_demo(db_session=db_session, with_staff=with_staff)
+    # Then each installed back office's part, in the order their specs ask for (each reads
+    # the city's buildings, flats or owners; votes builds on complaints' estate).
+    demo = DemoContext(with_staff, billing_secret, today or utcnow().date())
+    for load_back_office_demo in installed().demo_loaders():
+        await load_back_office_demo(db_session=db_session, demo=demo)
     logger.info("demo city loaded")
     return True
 
@@ -447,11 +436,6 @@ async def load_demo_if_empty(
     billed too; tests and benchmarks leave it out and set up billing their own way.
     """
     async with session_factory() as session, session.begin():
-        loaded = await load_demo(db_session=session, with_staff=with_staff)
-        if loaded and billing_secret is not None:
-            from core.billing.demo import load_billing_demo
-
-            await load_billing_demo(
-                db_session=session, secret=billing_secret, today=utcnow().date()
-            )
-        return loaded
+        return await load_demo(
+            db_session=session, with_staff=with_staff, billing_secret=billing_secret
+        )

@@ -17,6 +17,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from saq.queue.base import Queue
 from saq.queue.redis import RedisQueue
+from saq.types import Context
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from channels import registry as channel_registry
@@ -157,6 +158,12 @@ class Hub:
         await self.bulk_queue.disconnect()
         await self.broker.close()
         await self.engine.dispose()
+
+
+class HubContext(Context, total=False):
+    """SAQ's job context with the hub the worker serves (every job function takes it)."""
+
+    hub: Hub
 
 
 async def open_hub(settings: Settings, *, channels: ChannelRegistry, offices: BackOffices) -> Hub:

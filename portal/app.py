@@ -16,11 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from channels.installed import registry as installed_channels
 from channels.registry import ChannelRegistry
 from core.auth.views import router as session_router
-from core.billing.views import router as billing_router
-from core.complaints.register_views import router as complaint_registers_router
-from core.complaints.views import router as complaints_router
 from core.config import Settings, get_settings
-from core.dispatch.views import router as dispatch_router
 from core.events.views import router as events_router
 from core.installed import installed
 from core.jobs.tasks import running_workers
@@ -29,7 +25,6 @@ from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
-from core.votes.views import router as votes_router
 from portal import guards
 from portal.apidocs import router as apidocs_router
 from portal.health import router as health_router
@@ -151,12 +146,9 @@ async def _prepare_database(hub: Hub, settings: Settings) -> None:
 def _include_routers(app: FastAPI, settings: Settings, channels: ChannelRegistry) -> None:
     """Mounts the API, the channels' webhooks and the web surfaces."""
     api = APIRouter(prefix="/api/v1")
+    # Each installed back office brings its own API (its spec lists the routers).
     for router in (
-        billing_router,
-        dispatch_router,
-        complaints_router,
-        complaint_registers_router,
-        votes_router,
+        *installed().routers(),
         tickets_router,
         residents_router,
         routing_router,

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backoffice import DemoContext
 from core.billing.enums import ReadingStatus
 from core.billing.imports import IMPORTERS
 from core.billing.models import (
@@ -33,7 +34,13 @@ FLAT_SERVICES = ("cold_water", "hot_water", "electricity", "heating", "maintenan
 METERED = {"cold_water": Decimal("4.2"), "hot_water": Decimal("2.9"), "electricity": Decimal(140)}
 
 
-async def load_billing_demo(*, db_session: AsyncSession, secret: str, today: date) -> bool:
+async def load_billing_demo(*, db_session: AsyncSession, demo: DemoContext) -> None:
+    """Bills the demo flats when the hub has the key account PINs are hashed with."""
+    if demo.billing_secret is not None:
+        await _load_billing(db_session=db_session, secret=demo.billing_secret, today=demo.today)
+
+
+async def _load_billing(*, db_session: AsyncSession, secret: str, today: date) -> bool:
     """Loads the demo billing data unless already there; returns whether it loaded."""
     if await db_session.scalar(select(Supplier.id).where(Supplier.code == "vodokanal")):
         return False

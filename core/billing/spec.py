@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.backoffice import BackOfficeSpec
+from core.billing.demo import load_billing_demo
 from core.billing.imports import IMPORTERS
 from core.billing.intake import handle_billing, read_billing_command
 from core.billing.views import router
@@ -15,5 +16,8 @@ SPEC = BackOfficeSpec(
     handler=handle_billing,
     command_reader=read_billing_command,
     importers=IMPORTERS,
+    demo=load_billing_demo,
+    # Last, as it always was: the demo's accounts keep their ids.
+    demo_after=(BackOffice.VOTES,),
     routers=(router,),
 )

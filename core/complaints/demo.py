@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
+from core.backoffice import DemoContext
 from core.complaints.imports import IMPORTERS
 from core.complaints.models import PropertyCompany
 from core.importing.service import run_import
@@ -70,7 +71,7 @@ INDICATORS = (
 )
 
 
-async def load_complaints_demo(*, db_session: AsyncSession, with_staff: bool) -> None:
+async def load_complaints_demo(*, db_session: AsyncSession, demo: DemoContext) -> None:
     """Loads the complaints registers of the demo city (after the city itself)."""
     for what, text, fmt in (
         ("companies", COMPANIES, "csv"),
@@ -81,7 +82,7 @@ async def load_complaints_demo(*, db_session: AsyncSession, with_staff: bool) ->
         ("indicators", INDICATORS, "csv"),
     ):
         await run_import(db_session=db_session, importers=IMPORTERS, what=what, text=text, fmt=fmt)
-    if not with_staff:
+    if not demo.with_staff:
         return
     username = "company"
     uyut = await db_session.scalar(select(PropertyCompany.id).where(PropertyCompany.code == "uyut"))

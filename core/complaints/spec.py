@@ -6,9 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.backoffice import BackOfficeSpec
+from core.complaints.demo import load_complaints_demo
 from core.complaints.enums import Stage
 from core.complaints.imports import IMPORTERS
 from core.complaints.intake import follow_up, take_complaint
+from core.complaints.jobs import CRON_JOBS
 from core.complaints.models import Complaint
 from core.complaints.register_views import router as registers_router
 from core.complaints.views import router
@@ -30,5 +32,9 @@ SPEC = BackOfficeSpec(
     continuation=follow_up,
     awaits_answer=awaits_verdict,
     importers=IMPORTERS,
+    cron_jobs=CRON_JOBS,
+    demo=load_complaints_demo,
+    # After dispatch only so the demo keeps the ids it always had.
+    demo_after=(BackOffice.DISPATCH,),
     routers=(router, registers_router),
 )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
+from core.backoffice import DemoContext
 from core.dispatch.imports import IMPORTERS
 from core.importing.service import run_import
 from core.routing.models import Department
@@ -50,7 +51,7 @@ birch_grove,community,Birch Grove,Берёзовая роща,白桦林社区,,,
 """
 
 
-async def load_dispatch_demo(*, db_session: AsyncSession, with_staff: bool) -> None:
+async def load_dispatch_demo(*, db_session: AsyncSession, demo: DemoContext) -> None:
     """Loads the dispatch part of the demo city (after the city itself)."""
     db_session.add_all(Department(code=code, names=names) for code, names in DEPARTMENTS)
     await db_session.flush()
@@ -71,7 +72,7 @@ async def load_dispatch_demo(*, db_session: AsyncSession, with_staff: bool) -> N
     await run_import(
         db_session=db_session, importers=IMPORTERS, what="gazetteer", text=GAZETTEER, fmt="csv"
     )
-    if not with_staff:
+    if not demo.with_staff:
         return
     sanitation = await db_session.scalar(
         select(Department.id).where(Department.code == "sanitation")

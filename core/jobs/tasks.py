@@ -9,28 +9,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from saq import CronJob, Worker
-from saq.types import Context, PartialTimersDict
+from saq.types import PartialTimersDict
 
-from core.complaints import service as complaints_service
-from core.complaints import sweep as complaints_sweep
-from core.complaints.service import Context as ComplaintContext
 from core.db import transaction, utcnow
-from core.dispatch import photos as dispatch_photos
 from core.events.collector import deliver_after_commit
 from core.intake import service as intake_service
 from core.notices import service as notices_service
 from core.outbox import service as outbox_service
-from core.runtime import Hub
+from core.runtime import Hub, HubContext
 from core.sla import service as sla_service
-from core.votes import ballots as votes_ballots
 
 logger = logging.getLogger("hub.jobs")
-
-
-class HubContext(Context, total=False):
-    """SAQ's job context with the hub the worker serves."""
-
-    hub: Hub
 
 
 async def deliver_outbox(ctx: HubContext, *, outbox_id: int) -> str:
@@ -111,54 +100,6 @@ async def escalate_overdue(ctx: HubContext) -> int:
     return len(escalated)
 
 
-async def fetch_case_photos(ctx: HubContext) -> int:
-    """Fetches case photos that reports gave as URLs (Open311 media_url, MMS pictures)."""
-    hub: Hub = ctx["hub"]
-    if hub.media is None:
-        return 0
-    return await dispatch_photos.fetch_pending(
-        session_factory=hub.session_factory, storage=hub.media, settings=hub.settings
-    )
-
-
-async def sweep_complaints(ctx: HubContext) -> int:
-    """Moves complaints, orders and deductions along when their deadlines pass."""
-    hub: Hub = ctx["hub"]
-    routing = await hub.routing.get()
-    async with transaction(hub.session_factory) as session:
-        result = await complaints_sweep.sweep(
-            db_session=session,
-            ctx=ComplaintContext(complaints_service.SYSTEM, routing, hub.settings, utcnow()),
-        )
-    return len(result.escalated) + len(result.confirmed) + result.orders_overdue
-
-
-async def run_ballots(ctx: HubContext) -> int:
-    """Announces, opens and closes the ballots whose time has come, each in its own
-    transaction, and hands their blasts to the bulk queue."""
-    hub: Hub = ctx["hub"]
-    now = utcnow()
-    async with hub.session_factory() as session:
-        steps = await votes_ballots.due_steps(db_session=session, now=now)
-    step_of = {
-        "announce": votes_ballots.announce_ballot,
-        "open": votes_ballots.open_ballot,
-        "close": votes_ballots.close_ballot,
-    }
-    for step, ballot_id in steps:
-        try:
-            async with transaction(hub.session_factory) as session:
-                ids = await step_of[step](
-                    db_session=session, ballot_id=ballot_id, now=now, timezone=hub.settings.timezone
-                )
-        except Exception:
-            # One ballot's failure must not hold up the others; the next run tries again.
-            logger.exception("ballot %s: %s failed", ballot_id, step)
-            continue
-        logger.info("ballot %s: %s, %d messages queued", ballot_id, step, len(ids))
-    return len(steps)
-
-
 def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) -> list[Worker]:
     """Returns the SAQ workers for the hub: replies (and periodic jobs), and bulk notices.
 
@@ -177,15 +118,14 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
     # lock TTL (SETEX), so it must be a whole number of seconds.
     replies = Worker(
         hub.queue,
-        functions=[deliver_outbox, send_notice, fetch_case_photos],
+        # The platform's jobs, then each installed back office's own (its spec lists them).
+        functions=[deliver_outbox, send_notice, *hub.offices.jobs()],
         cron_jobs=[
             CronJob(sweep_outbox, cron="* * * * *", unique=True, timeout=120),
             CronJob(escalate_overdue, cron="* * * * *", unique=True, timeout=120),
             CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
             CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
-            CronJob(fetch_case_photos, cron="* * * * *", unique=True, timeout=600),
-            CronJob(sweep_complaints, cron="* * * * *", unique=True, timeout=600),
-            CronJob(run_ballots, cron="* * * * *", unique=True, timeout=600),
+            *hub.offices.cron_jobs(),
         ],
         startup=startup,
         concurrency=concurrency,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import service as auth_service
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
+from core.backoffice import DemoContext
 from core.db import utcnow
 from core.importing.service import run_import
 from core.residents.enums import ContactKind
@@ -114,7 +115,7 @@ async def _register_csv(db_session: AsyncSession) -> str:
     return out.getvalue()
 
 
-async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None:
+async def load_votes_demo(*, db_session: AsyncSession, demo: DemoContext) -> None:
     """Loads the owner register of Riverside Gardens, the committee login, a draft ballot and
     an open one."""
     await run_import(
@@ -129,7 +130,7 @@ async def load_votes_demo(*, db_session: AsyncSession, with_staff: bool) -> None
     )
     if committee_id is None:
         return
-    if with_staff:
+    if demo.with_staff:
         username = "committee"
         await auth_service.create_staff(
             db_session=db_session,

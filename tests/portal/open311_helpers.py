@@ -23,9 +23,9 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
 from core.dispatch.demo import DEFAULTS
+from core.dispatch.jobs import fetch_case_photos
 from core.intake.models import InboundRecord
-from core.jobs.tasks import HubContext, fetch_case_photos
-from core.runtime import Hub
+from core.runtime import Hub, HubContext
 from core.tickets.models import Ticket
 
 # Third-party data lives beside the repository, not in it: <somewhere>/main is the clone

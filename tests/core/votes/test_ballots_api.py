@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from core.auth.enums import Role, ScopeKind
 from core.db import transaction, utcnow
-from core.jobs.tasks import run_ballots
 from core.notices.models import Notice
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from core.votes import ballots
 from core.votes.enums import BallotStatus, PhoneStatus
+from core.votes.jobs import run_ballots
 from core.votes.models import Ballot, Owner, OwnerPhone
 from core.votes.rules import get_rule_set
 from tests.core.votes.factories import (

@@ -17,13 +17,13 @@ from core.billing.identity import set_pin
 from core.db import transaction, utcnow
 from core.importing.service import ImportOptions
 from core.imports import import_text
-from core.jobs.tasks import run_ballots
 from core.notices.models import Notice
 from core.outbox.models import OutboxMessage
 from core.residents.models import AccountContact, Contact
 from core.runtime import Hub
 from core.territory.models import Account, Building, Premises
 from core.votes.enums import PhoneStatus
+from core.votes.jobs import run_ballots
 from core.votes.models import Ballot, BallotVote, BallotVoter, Owner, OwnerPhone
 from tests.conftest import SECRET
 from tests.core.votes.factories import (
