@@ -66,7 +66,8 @@ DEPARTMENTS = [
     ("inspection", {"en": "Housing Inspection", "ru": "Жилищная инспекция", "zh": "物业监管科"}),
 ]
 
-# code, kind, names, keywords, menu key, priority, department, SLA policy
+# code, kind, names, keywords, priority, department, SLA policy (the IVR's keys for them are
+# the voice channel's own menu, not data of the category)
 CATEGORIES = [
     (
         "water_outage",
@@ -77,7 +78,6 @@ CATEGORIES = [
             "ru": ["нет воды", "отключили воду"],
             "zh": ["停水", "没水"],
         },
-        "1",
         Priority.HIGH,
         "housing",
         "urgent_24h",
@@ -91,7 +91,6 @@ CATEGORIES = [
             "ru": ["отоплен", "батаре", "холодно"],
             "zh": ["暖气", "供暖"],
         },
-        "2",
         Priority.HIGH,
         "housing",
         "urgent_24h",
@@ -101,7 +100,6 @@ CATEGORIES = [
         TicketKind.CITY_CASE,
         {"en": "Street lighting", "ru": "Уличное освещение", "zh": "路灯"},
         {"en": ["street light", "lamp"], "ru": ["фонар", "освещени"], "zh": ["路灯"]},
-        "3",
         Priority.NORMAL,
         "roads",
         "standard_5d",
@@ -111,7 +109,6 @@ CATEGORIES = [
         TicketKind.CITY_CASE,
         {"en": "Exposed garbage", "ru": "Мусор", "zh": "暴露垃圾"},
         {"en": ["garbage", "rubbish", "trash"], "ru": ["мусор", "свалк"], "zh": ["垃圾"]},
-        "4",
         Priority.NORMAL,
         "sanitation",
         "garbage_4h",
@@ -125,7 +122,6 @@ CATEGORIES = [
             "ru": ["подъезд", "лифт"],
             "zh": ["楼道", "电梯"],
         },
-        "5",
         Priority.NORMAL,
         "inspection",
         "standard_5d",
@@ -139,7 +135,6 @@ CATEGORIES = [
             "ru": ["квитанц", "счёт", "начислен"],
             "zh": ["账单", "收费"],
         },
-        "6",
         Priority.NORMAL,
         "billing",
         "standard_5d",
@@ -149,7 +144,6 @@ CATEGORIES = [
         TicketKind.METER_READING,
         {"en": "Meter reading", "ru": "Показания счётчика", "zh": "抄表读数"},
         {"en": ["meter reading"], "ru": ["показани"], "zh": ["读数", "抄表"]},
-        "7",
         Priority.LOW,
         "billing",
         "standard_5d",
@@ -159,7 +153,6 @@ CATEGORIES = [
         TicketKind.GENERAL,
         {"en": "Other question", "ru": "Другой вопрос", "zh": "其他问题"},
         {},
-        "9",
         Priority.NORMAL,
         None,
         "standard_5d",
@@ -374,13 +367,12 @@ async def _load_routing(db_session: AsyncSession, policies: dict[str, SlaPolicy]
     db_session.add_all(departments.values())
     await db_session.flush()
     position = 10
-    for code, kind, names, keywords, key, priority, dept, policy in CATEGORIES:
+    for code, kind, names, keywords, priority, dept, policy in CATEGORIES:
         category = Category(
             code=code,
             kind=kind,
             names=names,
             keywords=keywords,
-            menu_key=key,
             default_priority=priority,
         )
         db_session.add(category)

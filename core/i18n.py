@@ -68,11 +68,92 @@ def pgettext(language: str, context: str, message: str, **values: object) -> str
     return text.format(**values) if values else text
 
 
+# Short English words that transliterated Russian ("ne rabotaet lift") does not use: a
+# Latin message with two of them is English. One is not enough ("i" is Russian "и"), and
+# a command ("status 0000018") has none, so a resident who wrote Chinese keeps Chinese.
+_ENGLISH = frozenset(
+    {
+        "a",
+        "again",
+        "an",
+        "and",
+        "any",
+        "are",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "here",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "many",
+        "me",
+        "much",
+        "my",
+        "near",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "outside",
+        "please",
+        "she",
+        "should",
+        "since",
+        "some",
+        "still",
+        "thank",
+        "thanks",
+        "that",
+        "the",
+        "their",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    }
+)
+_WORD = re.compile(r"[a-z']+")
+
+
 def detect_language(text: str) -> str | None:
-    """Returns the language a text's script points to, or None when it says nothing.
+    """Returns the language a text points to, or None when it says nothing.
 
     Residents rarely tell us their language; the script they type in does. Latin text is
-    not taken as English, because transliterated Russian is common on old phones.
+    English only when it reads as English (two common English words), because
+    transliterated Russian is common on old phones.
     """
     cyrillic = cjk = 0
     for char in text:
@@ -85,6 +166,9 @@ def detect_language(text: str) -> str | None:
         return "zh"
     if cyrillic:
         return "ru"
+    words = set(_WORD.findall(text.casefold()))
+    if len(words & _ENGLISH) >= 2:
+        return "en"
     return None
 
 

@@ -66,7 +66,6 @@ async def _category_row(
             "names": names_of(row),
             "default_priority": priority,
             "keywords": {k: v for k, v in keywords.items() if v},
-            "menu_key": row.get("menu_key", "").strip() or None,
             "active": row.get("active", "1").strip() != "0",
         },
     )

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel
+from channels.registry import of_session
 from channels.templates import render
 from core.complaints.models import PropertyCompany
 from core.outbox import service as outbox_service
 from core.outbox.enums import OutboxKind
+from core.residents.enums import ContactKind
 from core.tickets.models import Ticket
 from core.tickets.notify import notify
 
@@ -36,19 +37,21 @@ async def tell_company(
     outbox_ids: list[int],
     **values: Any,
 ) -> None:
-    """Queues ``notice`` by SMS to the company's registered phone, if it has one.
+    """Queues ``notice`` to the company's registered phone, if it has one, on the channel
+    that carries notices to phones (SMS today).
 
     The notice is also visible in the company's own view, so a company without a phone
     in the register still learns of it there.
     """
-    if not company.phone:
+    channel = of_session(db_session).notices_channel(ContactKind.PHONE)
+    if not company.phone or channel is None:
         return
     row = await outbox_service.create(
         db_session=db_session,
         kind=OutboxKind.NOTICE,
-        channel=Channel.SMS,
+        channel=channel,
         address=company.phone,
         language=company.language,
-        text=render(Channel.SMS, notice, company.language, **values),
+        text=render(channel, notice, company.language, **values),
     )
     outbox_ids.append(row.id)

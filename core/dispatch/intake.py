@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel, InboundMessage
+from channels.contract import InboundMessage
+from channels.registry import of_session
+from channels.spec import Delivery
 from core.backoffice import Outcome, RoutedRequest
 from core.config import Settings
 from core.dispatch import duplicates
@@ -89,8 +91,8 @@ async def take_report(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         window=timedelta(hours=settings.dispatch_duplicate_window_hours),
         now=request.now,
     )
-    if message.channel == Channel.OPEN311:
-        # The client has the number in the POST's answer and polls for the rest.
+    if of_session(db_session).spec(message.channel).delivery is Delivery.NONE:
+        # An Open311 client has the number in the POST's answer and polls for the rest.
         return Outcome(ticket=ticket)
     category_name = pick_name(category.names, request.language) if category else ""
     return Outcome(

@@ -207,11 +207,7 @@ async def decide(
         return answered
     if message.menu_choice:
         code = menu.get(message.menu_choice)
-        category = (
-            routing.category_by_code(code)
-            if code
-            else routing.category_by_menu_key(message.menu_choice)
-        )
+        category = routing.category_by_code(code) if code else None
         if category is None or not category.active:
             return Decision(Step.HELP)
         return Decision(Step.REQUEST, category=category)

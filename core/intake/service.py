@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.contract import Channel, InboundMessage, Structure
+from channels.contract import InboundMessage, Structure
 from channels.registry import UnknownChannel
 from core.backoffice import Outcome
 from core.db import utcnow
@@ -205,8 +206,7 @@ async def _process(
 
 def _menu(hub: Hub, channel: str) -> dict[str, str]:
     """Returns the channel's top-level menu: key → category code (the IVR's first menu)."""
-    spec = hub.channels.spec(channel)
-    return dict(getattr(spec, "menu", None) or {})
+    return dict(hub.channels.spec(channel).menu)
 
 
 async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> list[ReplyView]:
@@ -250,14 +250,14 @@ async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> lis
 
 
 async def recorded_raws(
-    *, db_session: AsyncSession, provider_message_id: str
+    *, db_session: AsyncSession, provider_message_id: str, channels: Iterable[str]
 ) -> list[dict[str, Any]]:
     """Returns the raw fields kept with every message of this provider id, on any channel."""
     payloads = await db_session.scalars(
         select(InboundRecord.payload).where(
             # Every channel named: the unique index leads with the channel, so this is a
             # handful of index lookups rather than a scan of every message ever received.
-            InboundRecord.channel.in_([str(channel) for channel in Channel]),
+            InboundRecord.channel.in_(list(channels)),
             InboundRecord.provider_message_id == provider_message_id,
         )
     )

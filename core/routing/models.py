@@ -29,7 +29,6 @@ class Category(Base):
     # Words per language that point a free-text message to this category.
     keywords: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     # An IVR or kiosk menu key that selects this category directly.
-    menu_key: Mapped[str | None] = mapped_column(String(8), unique=True)
     default_priority: Mapped[Priority] = mapped_column(String(16), default=Priority.NORMAL)
     active: Mapped[bool] = mapped_column(default=True)
 

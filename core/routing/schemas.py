@@ -48,7 +48,6 @@ class CategoryOut(BaseModel):
     code: str
     kind: str
     names: dict[str, str]
-    menu_key: str | None
     default_priority: str
     active: bool
 

@@ -43,13 +43,6 @@ class RoutingTable:
     policies: dict[int, SlaPolicy] = field(default_factory=dict)
     calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
 
-    def category_by_menu_key(self, key: str) -> Category | None:
-        """Returns the category a menu key selects."""
-        for category in self.categories.values():
-            if category.active and category.menu_key == key:
-                return category
-        return None
-
     def category_by_code(self, code: str) -> Category | None:
         """Returns the category with ``code``."""
         for category in self.categories.values():

@@ -59,7 +59,9 @@ async def _refuse_a_reused_key(hub: Hub, provider_message_id: str, fingerprint: 
     """Refuses a key already used for another request, on whichever channel it was."""
     async with hub.session_factory() as db_session:
         raws = await intake_service.recorded_raws(
-            db_session=db_session, provider_message_id=provider_message_id
+            db_session=db_session,
+            provider_message_id=provider_message_id,
+            channels=hub.channels.names(),
         )
     if any(raw.get("request") != fingerprint for raw in raws):
         raise HTTPException(

@@ -133,14 +133,16 @@ async def send_code(
     try:
         async with transaction(hub.session_factory) as session:
             started, code = await verification.start(db_session=session, phone=e164)
-            # The outbox queues the code for delivery once this commits.
+            # The outbox queues the code for delivery once this commits, on the channel
+            # that carries texts to phones.
+            channel = hub.channels.notices_channel(ContactKind.PHONE) or Channel.SMS
             await outbox_service.create(
                 db_session=session,
                 kind=OutboxKind.REPLY,
-                channel=Channel.SMS,
+                channel=channel,
                 address=e164,
                 language=language,
-                text=render(Channel.SMS, "otp_code", language, code=code),
+                text=render(channel, "otp_code", language, code=code),
             )
     except verification.TooManyCodes:
         return await _page(

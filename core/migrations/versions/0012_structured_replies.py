@@ -19,6 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A menu key is the channel's data now (its ChannelSpec), not the category's.
+    with op.batch_alter_table("categories") as batch:
+        batch.drop_constraint("uq_categories_menu_key", type_="unique")
+        batch.drop_column("menu_key")
     with op.batch_alter_table("outbox_messages") as batch:
         batch.add_column(sa.Column("structure", sa.JSON(), nullable=True))
     op.create_table(
@@ -53,6 +57,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("categories") as batch:
+        batch.add_column(sa.Column("menu_key", sa.String(length=8), nullable=True))
+        batch.create_unique_constraint("uq_categories_menu_key", ["menu_key"])
     op.drop_table("pending_choices")
     with op.batch_alter_table("outbox_messages") as batch:
         batch.drop_column("structure")

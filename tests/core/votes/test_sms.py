@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.complaints.enums import Stage
 from core.db import utcnow
 from core.intake import service as intake
+from core.outbox.models import OutboxMessage
 from core.runtime import Hub
 from core.votes import notify
 from core.votes.models import Ballot, BallotVote
@@ -472,3 +473,23 @@ async def test_under_first_counts_a_new_answer_beside_a_kept_one_gets_a_receipt(
     assert await counted(client, headers, ballot_id, 2) == {"1": 1, "2": 0, "3": 0}
     assert "your first answer stands (Q1. Agree)" in answer
     assert "Q2. Agree" in answer
+
+
+async def test_an_owner_who_writes_english_gets_the_ballot_in_english(
+    hub: Hub, client: httpx.AsyncClient
+) -> None:
+    # The register says this owner reads Chinese; they wrote to the hub in English since.
+    await reply(hub, "Hello, when is the meeting of the owners?", sender=ZH_OWNER)
+    headers = await committee_key(hub)
+
+    ballot_id = await open_ballot_via_api(hub, client, headers)
+
+    async with hub.session_factory() as session:
+        language = await session.scalar(
+            select(OutboxMessage.language).where(
+                OutboxMessage.address == ZH_OWNER,
+                OutboxMessage.kind == "notice",
+                OutboxMessage.text.contains(f"#{ballot_id}"),
+            )
+        )
+    assert language == "en"
