@@ -102,7 +102,7 @@ def invitation(
         lists = {option_list(q, language, fallback) for q in questions}
         # The same choices for every question (agree/disagree/abstain) are listed once.
         shared = lists.pop() if len(lists) == 1 else None
-        body = " ".join(
+        body = _glue(language).join(
             gettext(
                 language,
                 "Q{position}. {question}",
@@ -113,10 +113,17 @@ def invitation(
             for q in questions
         )
         if shared:
-            body += " " + gettext(language, "Choices: {options}.", options=shared)
-        body += " " + gettext(language, "Reply question and choice numbers, e.g. 11 22.")
+            body += _glue(language) + gettext(language, "Choices: {options}.", options=shared)
+        body += _glue(language) + gettext(
+            language, "Reply question and choice numbers, e.g. 11 22."
+        )
     details = gettext(language, "Reply 0 for details.")
-    return f"{header} {body} {details}"
+    return _glue(language).join((header, body, details))
+
+
+def _glue(language: str) -> str:
+    """Returns what goes between two sentences: Chinese puts no space after its 。"""
+    return "" if language == "zh" else " "
 
 
 def announcement(ballot: Ballot, language: str, place: str, timezone: str) -> str:
@@ -165,7 +172,7 @@ def results_text(
     place: str,
 ) -> str:
     """Returns the results notice for owners."""
-    lines = " ".join(
+    lines = _glue(language).join(
         outcome_line(result, question, language, ballot.language)
         for result, question in zip(results["questions"], questions, strict=True)
     )
@@ -192,6 +199,8 @@ def details_text(ballot: Ballot, questions: list[BallotQuestion], language: str)
             f"{q.position}. {text_in(q.texts, language, fallback)} "
             f"({option_list(q, language, fallback)})"
         )
+    # Not sentences but a title and numbered items: a space keeps them apart in every
+    # language.
     return " ".join(parts)
 
 
