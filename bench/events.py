@@ -3,6 +3,7 @@ arrive through intake at 50 a second, on PostgreSQL + Redis, in three processes.
 
     python -m bench.events [--clients 200] [--rate 50] [--seconds 60] [--port 8917]
                            [--raw-clients] [--database hub_bench_events]
+                           [--server-profile FILE]
 
 1. A scratch database with the demo city and one API key per client (city-scoped staff of
    several roles, so every stream is owed every event: the widest fan-out).
@@ -406,10 +407,18 @@ async def spawn(command: list[str], log_file: Path, **env: str) -> asyncio.subpr
         )
 
 
-async def start_server(settings: Settings, port: int, folder: Path) -> asyncio.subprocess.Process:
-    """Starts ``hub serve`` on the scratch database; returns the process once it answers."""
+async def start_server(
+    settings: Settings, port: int, folder: Path, profile: str | None
+) -> asyncio.subprocess.Process:
+    """Starts ``hub serve`` on the scratch database; returns the process once it answers.
+
+    ``profile``: run it under cProfile, the statistics written there when it stops.
+    """
+    command = [str(Path(_PYTHON).with_name("hub")), "serve", "--port", str(port)]
+    if profile:
+        command = [_PYTHON, "-m", "cProfile", "-o", profile, *command]
     server = await spawn(
-        [str(Path(_PYTHON).with_name("hub")), "serve", "--port", str(port)],
+        command,
         folder / "server.log",
         HUB_DATABASE_URL=settings.database_url,
         HUB_REDIS_URL=common.REDIS_URL,
@@ -477,8 +486,9 @@ def analyse(
     ids = np.array([eid for eid, _, _ in wanted], dtype=np.int64)
     commits = np.array([commit for _, commit, _ in wanted])
     created = np.array([c for _, _, c in wanted])
-    from_commit, from_created, missing, repeated = [], [], 0, 0
+    from_commit, from_created, commit_of, missing, repeated = [], [], [], 0, 0
     last_arrival = np.full(len(ids), -np.inf)
+    streams_with = np.zeros(len(ids), dtype=np.int64)
     for stream_ids, stream_times in zip(seen["ids"], seen["times"], strict=True):
         got, times = stream_ids, stream_times
         order = np.argsort(got, kind="stable")
@@ -491,8 +501,20 @@ def analyse(
         arrival = times[position[found]] if len(got) else np.array([])
         from_commit.append(arrival - commits[found])
         from_created.append(arrival - created[found])
+        commit_of.append(commits[found])
         last_arrival[found] = np.maximum(last_arrival[found], arrival)
+        streams_with[found] += 1
     every = np.concatenate(from_commit) if from_commit else np.array([])
+    # Whether the streams keep up: the median latency in each tenth of the sending time.
+    when = np.concatenate(commit_of) if commit_of else np.array([])
+    edges = np.linspace(commits.min(), commits.max(), 11) if len(commits) else np.array([])
+    tenths = [
+        round(float(np.median(every[(when >= low) & (when <= high)])) * 1000, 1)
+        for low, high in itertools.pairwise(edges)
+        if ((when >= low) & (when <= high)).any()
+    ]
+    # Events every stream had by the end (the others count as missing).
+    everywhere = streams_with == len(seen["ids"])
     return {
         "events_measured": len(ids),
         "streams": len(seen["ids"]),
@@ -501,7 +523,8 @@ def analyse(
         "repeated": repeated,
         "commit_to_delivery": percentiles(every),
         "created_at_to_delivery": percentiles(np.concatenate(from_created)),
-        "commit_to_last_stream": percentiles(last_arrival[np.isfinite(last_arrival)] - commits),
+        "commit_to_last_stream": percentiles(last_arrival[everywhere] - commits[everywhere]),
+        "p50_ms_by_tenth_of_the_run": tenths,
         "rtt": {
             phase: percentiles([value for name, value in seen["rtt"] if name == phase])
             for phase in ("idle", "load")
@@ -558,7 +581,7 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     log(f"scratch folder {folder}")
     settings, keys = await prepare(args.database, args.clients)
     write_json(folder / "keys.json", keys)
-    server = await start_server(settings, args.port, folder)
+    server = await start_server(settings, args.port, folder, args.server_profile)
     clients: asyncio.subprocess.Process | None = None
     try:
         await warm_stream(args.port, keys[0])
@@ -616,6 +639,7 @@ def main() -> None:
     parser.add_argument("--raw-clients", action="store_true")
     parser.add_argument("--database", default="hub_bench_events")
     parser.add_argument("--pool", type=int, default=16, help="the sender's pool")
+    parser.add_argument("--server-profile", help="run hub serve under cProfile, stats to this")
     parser.add_argument("--keys", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -117,6 +117,9 @@ class InboundMessage(BaseModel):
     category_code: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, max_length=8)
     display_name: str | None = Field(default=None, max_length=200)
+    # Who took the message on the resident's behalf ("staff:8", "apikey:3"): set by the
+    # hub's own ticket API, never read from a provider's payload. None: the resident.
+    taken_by: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_]+(:[0-9]+)?$")
     # Whether a message may join the sender's ticket opened a few minutes ago.
     continue_recent: bool = True
     raw: dict[str, Any] = Field(default_factory=dict)

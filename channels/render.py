@@ -20,12 +20,15 @@ def base_text(spec: ChannelSpec, structure: Structure, language: str) -> str:
 
 
 def numbered_list(spec: ChannelSpec, structure: Structure, language: str) -> str:
-    """Returns the text with one "1 — label" line per choice, answered by typing the digit."""
+    """Returns the text with one "1: label" line per choice, answered by typing the digit."""
     text = base_text(spec, structure, language)
     if not structure.choices:
         return text
+    # "1: label", not "1 — label": an em dash is outside the GSM alphabet and would double
+    # what an English SMS costs; Chinese takes its own full-width colon.
+    colon = "：" if language == "zh" else ": "
     lines = [
-        f"{number} — {choice.label(language)}"
+        f"{number}{colon}{choice.label(language)}"
         for number, choice in enumerate(structure.choices, start=1)
     ]
     return "\n".join([text, *lines, gettext(language, "Reply with the number.")])

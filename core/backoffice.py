@@ -65,6 +65,11 @@ class RoutedRequest:
     # The claim that brought the message here, when a reader claimed it.
     claim: Claim | None = None
 
+    @property
+    def actor(self) -> str:
+        """Who filed it, for the ticket's history: the resident, or whoever took it."""
+        return self.message.taken_by or "resident"
+
 
 def notice(
     name: str,

@@ -8,6 +8,7 @@ from twilio.request_validator import RequestValidator
 from core.db import utcnow
 from core.intake import service as intake_service
 from core.outbox import service as outbox_service
+from core.outbox.enums import OutboxStatus
 from core.runtime import Hub
 from core.web.deps import HubDep
 from sms import service as sms_service
@@ -45,10 +46,15 @@ async def inbound(request: Request, hub: HubDep) -> Response:
     except intake_service.IntakeFailed as exc:
         # Kept as failed; Twilio's retry (or fallback URL) brings it back for processing.
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
-    if result.duplicate:
-        return Response(sms_service.twiml([], ""), media_type=XML)
     status_url = (hub.settings.public_url or "").rstrip("/") + "/sms/twilio/status"
-    replies = [(reply.outbox_id, reply.text) for reply in result.replies]
+    # A retry of a message answered before gets the answers its first request never
+    # confirmed (the process died before answering); those already handed over are not
+    # sent twice.
+    replies = [
+        (reply.outbox_id, reply.text)
+        for reply in result.replies
+        if not result.duplicate or reply.status == OutboxStatus.INLINE
+    ]
     body = sms_service.twiml(replies, status_url)
     if replies:
         # Handed to Twilio in this answer: sent, and never sent again by the sweep; Twilio's

@@ -65,11 +65,26 @@ def ticket_status(say: Say, *, number: str, status: str, **_: object) -> str:
     return say.join(head, _next_step(say, status))
 
 
-def ticket_list(say: Say, *, count: int, items: list[dict[str, Any]], **_: object) -> str:
-    """The resident's open requests, answering a bare STATUS."""
+def ticket_list(
+    say: Say, *, count: int, items: list[dict[str, Any]], listed: bool = False, **_: object
+) -> str:
+    """The resident's open requests, answering a bare STATUS.
+
+    ``listed``: the latest requests come as the reply's choices (each channel lists them
+    its own way, answered by number), so the text only says how many there are.
+    """
     if not count:
         return say("You have no open requests. To report a problem, just describe it.")
+    if listed and count > len(items):
+        return say.plural(
+            "You have {count} open request; the latest {shown}:",
+            "You have {count} open requests; the latest {shown}:",
+            count,
+            shown=len(items),
+        )
     head = say.plural("You have {count} open request:", "You have {count} open requests:", count)
+    if listed:
+        return head
     shown = items[:SMS_LIST_LIMIT] if say.short else items
     lines = [
         say(

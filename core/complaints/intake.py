@@ -67,7 +67,7 @@ async def take_complaint(*, db_session: AsyncSession, request: RoutedRequest) ->
         summary=summary_for(request),
         language=request.language,
         back_office=BackOffice.COMPLAINTS,
-        actor="resident",
+        actor=request.actor,
         category_id=category.id if category is not None else None,
         resident_id=request.contact.resident_id,
         contact_id=request.contact.id,

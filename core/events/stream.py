@@ -112,9 +112,11 @@ async def follow(
     """
     subscription: Subscription = feed.subscribe()
     try:
-        position = _Position(
-            cursor=subscription.start if after is None else after, last_sent=time.monotonic()
-        )
+        # A cursor beyond every event (kept from a database since restored, or made up)
+        # would silence the stream for good: it resumes from now instead.
+        start = subscription.start
+        cursor = start if after is None or after > start else after
+        position = _Position(cursor=cursor, last_sent=time.monotonic())
         yield format_sse_event(retry=RETRY_MS, comment="connected")
         async for frame in _catch_up(session_factory, scope, position, subscription.start, batch):
             yield frame

@@ -23,7 +23,8 @@ def _cursor(header: str | None, query: int | None) -> int | None:
     if header is None or not header.strip():
         return query
     value = header.strip()
-    if not value.isdigit() or int(value) > MAX_ID:
+    # isdecimal() alone lets "²" or Arabic-Indic digits through to int(); ids are ASCII.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "Last-Event-ID must be an event id"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import Choice, Expect, InboundMessage
@@ -22,6 +22,7 @@ from core.routing.service import RoutingTable, kind_of
 from core.tickets import service as tickets_service
 from core.tickets.enums import Direction, EventKind, TicketStatus
 from core.tickets.models import Ticket, TicketMessage
+from core.tickets.wording import status_word
 
 # The most requests a status answer lists as choices (one SMS segment or so).
 LISTED_TICKETS = 5
@@ -117,27 +118,44 @@ def _owns(ticket: Ticket, contact_id: int, resident_id: int | None) -> bool:
 
 
 async def _ticket_list(turn: Turn) -> Outcome:
-    """Answers a bare "status": the sender's open requests, each a choice to ask about."""
+    """Answers a bare "status": how many requests are open, the latest as choices."""
     contact = turn.context.contact
     mine = Ticket.contact_id == contact.id
     if contact.resident_id is not None:
         mine = mine | (Ticket.resident_id == contact.resident_id)
-    tickets = list(
-        await turn.session.scalars(
-            select(Ticket)
-            .where(mine, Ticket.status.in_(OPEN))
-            .order_by(Ticket.id.desc())
-            .limit(LISTED_TICKETS)
-        )
+    open_ones = select(Ticket).where(mine, Ticket.status.in_(OPEN))
+    count = int(
+        await turn.session.scalar(select(func.count()).select_from(open_ones.subquery())) or 0
     )
+    latest = await turn.session.scalars(open_ones.order_by(Ticket.id.desc()).limit(LISTED_TICKETS))
+    tickets = list(latest)
     if not tickets:
         return Outcome(None, [("ticket_list", {"count": 0, "items": []})])
+    language = turn.language
     items = [{"number": t.public_number, "status": str(t.status)} for t in tickets]
+    # Each request is a choice labelled with its number and state; answering one gives
+    # its status, so nobody has to type a seven-digit number on a phone.
     choices = [
-        Choice(id=f"ticket:{t.id}", labels={turn.language: t.public_number}) for t in tickets
+        Choice(
+            id=f"ticket:{t.id}",
+            labels={
+                language: gettext(
+                    language,
+                    "{number}: {status}",
+                    number=t.public_number,
+                    status=status_word(language, str(t.status)),
+                )
+            },
+        )
+        for t in tickets
     ]
     structure = notice(
-        "ticket_list", choices=choices, expects=Expect.CHOICE, count=len(items), items=items
+        "ticket_list",
+        choices=choices,
+        expects=Expect.CHOICE,
+        count=count,
+        items=items,
+        listed=True,
     )
     return Outcome(None, [structure], purpose="status")
 
@@ -169,11 +187,14 @@ async def _split(turn: Turn, context: dict[str, object]) -> Outcome:
     if record is None or ticket is None:
         return Outcome(None, [("choice_stale", {})])
     original = InboundMessage.model_validate(record.payload)
-    await turn.session.execute(
+    moved = await turn.session.execute(
         delete(TicketMessage).where(
             TicketMessage.ticket_id == ticket.id, TicketMessage.inbound_id == record.id
         )
     )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        # Split already (a second press, an answer sent twice): nothing is filed again.
+        return Outcome(None, [("choice_stale", {})])
     split_turn = replace(turn, message=original, inbound_id=record.id)
     outcome = await hand_off(split_turn, turn.routing.classify_text(original.text), None)
     if outcome.ticket is not None:

@@ -32,6 +32,7 @@ from core.intake.models import PendingChoice
 from core.outbox.models import OutboxMessage
 from core.routing.models import Category
 from core.routing.service import RoutingTable
+from core.tickets.enums import TicketStatus
 from core.tickets.models import Ticket
 from core.tickets.numbers import parse_public_number
 
@@ -71,10 +72,16 @@ class Decision:
         return str(self.step)
 
 
+FINISHED = (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.REJECTED)
 # A ticket named in a message: its 7-digit public number, alone or after # / №.
 _NAMED = re.compile(r"(?<![0-9])[#№]?\s?([0-9]{7})(?![0-9])")
 # A digit answering a numbered list (full-width digits arrive from Chinese keyboards).
 _DIGIT = re.compile(r"^\s*([0-9])\s*[.)]?\s*$")
+
+
+def _typed(message: InboundMessage) -> str:
+    # A caller answers a spoken list with a key press; everyone else types the digit.
+    return message.text or message.menu_choice or ""
 
 
 def _digit(text: str) -> int | None:
@@ -85,17 +92,20 @@ def _digit(text: str) -> int | None:
 async def read_pending(
     db_session: AsyncSession, contact_id: int, channel: str, now: datetime
 ) -> PendingChoice | None:
-    """Returns the choices the last reply on this channel offered, if still current.
+    """Returns the choices the last reply on this channel offered, expired or not; None
+    when there are none, or another message reached the resident on that channel after
+    them (a ballot notice, a status notice): a digit then answers that.
 
-    They are current until they expire or another message reaches the resident on that
-    channel after them (a ballot notice, a status notice): then a digit answers that.
+    The row is locked: two answers arriving together are taken one after the other, and
+    the second finds the first's reply (which replaced or removed the row), so a choice is
+    never acted on twice.
     """
     pending = await db_session.scalar(
-        select(PendingChoice).where(
-            PendingChoice.contact_id == contact_id, PendingChoice.channel == channel
-        )
+        select(PendingChoice)
+        .where(PendingChoice.contact_id == contact_id, PendingChoice.channel == channel)
+        .with_for_update()
     )
-    if pending is None or pending.expires_at <= now:
+    if pending is None:
         return None
     offered_by = int(pending.context.get("outbox_id") or 0)
     newer = await db_session.scalar(
@@ -114,7 +124,7 @@ def _answer(pending: PendingChoice, message: InboundMessage) -> Choice | None:
     choices = [Choice.model_validate(item) for item in pending.choices]
     if message.choice_id is not None:
         return next((c for c in choices if c.id == message.choice_id), None)
-    index = _digit(message.text)
+    index = _digit(_typed(message))
     if index is not None and 1 <= index <= len(choices):
         return choices[index - 1]
     return None
@@ -125,7 +135,7 @@ async def _read_choice(
 ) -> Decision | None:
     """Reads a button or a digit against the last reply's choices; None if it is neither."""
     pressed = message.choice_id is not None
-    if not pressed and _digit(message.text) is None:
+    if not pressed and _digit(_typed(message)) is None:
         return None
     pending = await read_pending(db_session, contact_id, str(message.channel), now)
     if pending is None:
@@ -133,7 +143,8 @@ async def _read_choice(
         # offered goes on to the back offices (it may be a ballot answer).
         return Decision(Step.CHOICE_STALE) if pressed else None
     choice = _answer(pending, message)
-    if choice is None:
+    if choice is None or pending.expires_at <= now:
+        # A wrong answer, or one too late to trust: the same choices again, fresh.
         return Decision(Step.CHOICE_AGAIN, pending=pending)
     return Decision(Step.CHOICE, pending=pending, choice=choice)
 
@@ -148,9 +159,15 @@ async def _named_ticket(
         if ticket_id is None:
             continue
         ticket = await db_session.get(Ticket, ticket_id)
-        if ticket is not None and (
-            ticket.contact_id == contact.id
-            or (contact.resident_id is not None and ticket.resident_id == contact.resident_id)
+        # A closed request takes no more messages (nobody would read them): the message
+        # is a new request, which names the old one in its own words.
+        if (
+            ticket is not None
+            and ticket.status not in FINISHED
+            and (
+                ticket.contact_id == contact.id
+                or (contact.resident_id is not None and ticket.resident_id == contact.resident_id)
+            )
         ):
             return ticket
     return None
@@ -219,6 +236,9 @@ async def decide(
         category = routing.category_by_kind(claimed.kind)
         return Decision(Step.REQUEST, claim=claimed, category=category)
     if not message.text and not message.attachments and message.location is None:
+        return Decision(Step.HELP)
+    if _digit(message.text) is not None:
+        # A lone digit that answers nothing offered and no ballot is no request: help.
         return Decision(Step.HELP)
     category = routing.classify_text(message.text) if message.text else None
     followed = await _follow_up(db_session, message, context, offices, category)

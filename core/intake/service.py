@@ -49,6 +49,8 @@ class ReplyView:
     language: str
     # What the text says, for channels that show it their own way (buttons, keys).
     structure: Structure | None = None
+    # The row's delivery status when the result was made (inline until confirmed).
+    status: str = ""
 
 
 @dataclass
@@ -234,7 +236,9 @@ async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> lis
         if inline and hub.channels.is_inline(message.channel):
             # Shown or spoken within this request: delivered, never swept for resending.
             await outbox_service.confirm_inline(db_session=session, row_or_id=row)
-        views.append(ReplyView(row.id, row.channel, row.text, row.language, structure))
+        views.append(
+            ReplyView(row.id, row.channel, row.text, row.language, structure, str(row.status))
+        )
     last = structures[-1] if structures else None
     await choices_service.offer(
         db_session=session,
@@ -286,7 +290,9 @@ async def _existing_result(session: AsyncSession, message: InboundMessage) -> In
     for row in await outbox_service.list_for_inbound(db_session=session, inbound_id=record.id):
         result.resident_id = result.resident_id or row.resident_id
         structure = Structure.model_validate(row.structure) if row.structure else None
-        result.replies.append(ReplyView(row.id, row.channel, row.text, row.language, structure))
+        result.replies.append(
+            ReplyView(row.id, row.channel, row.text, row.language, structure, str(row.status))
+        )
     return result
 
 
@@ -310,6 +316,9 @@ async def receive(*, hub: Hub, message: InboundMessage, inline: bool = False) ->
         )
     except (InvalidAddress, UnknownChannel) as exc:
         raise IntakeRejected(str(exc)) from exc
+    # A caller or a screen waits for its answer: on a channel that delivers inline the
+    # reply is never queued for later, whatever the adapter asked.
+    inline = inline or hub.channels.is_inline(message.channel)
     routing = await hub.routing.get()
     if message.category_code and routing.category_by_code(message.category_code) is None:
         raise IntakeRejected(f"unknown category {message.category_code!r}")

@@ -48,7 +48,7 @@ async def open_ticket(*, db_session: AsyncSession, request: RoutedRequest) -> Ou
         summary=summary_for(request),
         language=request.language,
         back_office=request.route.back_office,
-        actor="resident",
+        actor=request.actor,
         category_id=category.id if category is not None else None,
         resident_id=request.contact.resident_id,
         contact_id=request.contact.id,

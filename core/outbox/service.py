@@ -55,9 +55,10 @@ async def create(
     """Creates an outbound message; with a ticket it is part of the ticket's thread.
 
     ``handed_inline``: the answer goes back within the resident's own request (TwiML, a
-    voice prompt, a page), so the row is never queued nor swept; the adapter confirms it
-    (``confirm_inline``) or the provider's status report does. ``lease_seconds`` is kept
-    for callers; an inline row has no lease to run out.
+    voice prompt, a page), so the row is not queued; the adapter confirms it
+    (``confirm_inline``) once the answer is built. A row still unconfirmed when
+    ``lease_seconds`` run out was never answered (the process died first): the sweep then
+    delivers it through the provider, so a reply is never lost.
     """
     now = utcnow()
     segmented = of_session(db_session).spec(channel).capabilities.segmented
@@ -79,7 +80,9 @@ async def create(
                 status=OutboxStatus.INLINE if handed_inline else OutboxStatus.PENDING,
                 attempts=1 if handed_inline else 0,
                 provider_status=INLINE if handed_inline else None,
-                next_attempt_at=now,
+                # An inline answer's lease: if the adapter never confirms it (its process
+                # died before answering), the sweep sends it the ordinary way after this.
+                next_attempt_at=now + timedelta(seconds=lease_seconds) if handed_inline else now,
                 created_at=now,
             )
         ],
@@ -321,13 +324,21 @@ async def list_stranded(
         )
         .values(status=OutboxStatus.FAILED, last_error="gave up after the last attempt")
     )
+    # An inline answer its adapter never confirmed: nobody got it; send it the usual way.
+    lost_inline = await db_session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.INLINE, OutboxMessage.next_attempt_at < now)
+        .values(status=OutboxStatus.PENDING, provider_status=None)
+        .returning(OutboxMessage.id, OutboxMessage.notice_id)
+    )
+    lost = [(row[0], row[1] is not None) for row in lost_inline.all()]
     stale_sending = await db_session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at < now)
         .values(status=OutboxStatus.PENDING)
         .returning(OutboxMessage.id, OutboxMessage.notice_id)
     )
-    rows = [(row[0], row[1] is not None) for row in stale_sending.all()]
+    rows = lost + [(row[0], row[1] is not None) for row in stale_sending.all()]
     rows += [
         (row[0], row[1] is not None)
         for row in await db_session.execute(

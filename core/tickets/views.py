@@ -105,6 +105,7 @@ async def create_ticket(
         # Staff take each request as its own ticket; joining it to the resident's ticket
         # of a few minutes ago is for residents writing in several pieces.
         continue_recent=False,
+        taken_by=taken_by.token,
         # The API's own payload is the request: its digest is what a retry must match.
         raw={"request": fingerprint},
     )

@@ -110,6 +110,10 @@ async def _page(
             "lang": language,
             "csrf": csrf_token(request),
             "channels": [spec.name for spec in playable],
+            # Channels whose residents press buttons; on the others a choice is answered
+            # the way a resident would, by its number.
+            "button_channels": {spec.name for spec in playable if spec.capabilities.buttons},
+            "keypad_channels": {spec.name for spec in playable if spec.compose is Compose.KEYS},
             "menu": await _menu(db_session, playable, language),
             "lines": lines,
             "links": links,

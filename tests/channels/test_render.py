@@ -25,14 +25,14 @@ def test_sms_lists_the_choices_by_number(channels) -> None:  # type: ignore[no-u
     # One line per choice, numbered in the structure's order (the digits intake reads),
     # then how to answer.
     assert text.split("\n")[-3:] == [
-        "1 — Отопление",
-        "2 — Лифт",
+        "1: Отопление",
+        "2: Лифт",
         gettext("ru", "Reply with the number."),
     ]
 
 
 def test_a_label_missing_in_the_language_falls_back_to_english(channels) -> None:  # type: ignore[no-untyped-def]
-    assert "2 — Lift" in channels.render("sms", ASK, "zh").split("\n")
+    assert "2：Lift" in channels.render("sms", ASK, "zh").split("\n")
 
 
 def test_a_caller_hears_which_key_to_press(channels) -> None:  # type: ignore[no-untyped-def]

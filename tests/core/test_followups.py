@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -188,3 +189,93 @@ async def test_an_inline_answer_comes_back_structured_and_is_never_swept(hub: Hu
 async def _count(hub: Hub, model: type) -> int:
     async with hub.session_factory() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_an_expired_digit_gets_the_choices_again_and_a_second_split_is_not_a_note(
+    hub: Hub,
+) -> None:
+    first = await intake.receive(hub=hub, message=inbound("The lift is broken", sender=PHONE))
+    await intake.receive(hub=hub, message=inbound("since Monday, house 7", sender=PHONE))
+    async with transaction(hub.session_factory) as session:
+        await session.execute(update(PendingChoice).values(expires_at=PendingChoice.created_at))
+    tickets_before = await _count(hub, Ticket)
+
+    late = await intake.receive(hub=hub, message=inbound("1", sender=PHONE))
+    assert late.intent == "choice_again" and await _count(hub, Ticket) == tickets_before
+    assert late.replies[-1].structure is not None and late.replies[-1].structure.choices
+
+    split = await intake.receive(hub=hub, message=inbound("1", sender=PHONE))
+    again = await intake.receive(hub=hub, message=inbound("1", sender=PHONE))
+    assert split.ticket_id not in (None, first.ticket_id)
+    # The second "1" answers nothing offered (the demo's open ballot explains to a
+    # stranger why a digit is not a vote): no note on either request, no new one.
+    assert again.ticket_id is None
+    assert "1" not in await _thread(hub, split.ticket_id)
+    assert "1" not in await _thread(hub, first.ticket_id)
+
+
+async def test_answers_sent_together_split_a_message_once(hub: Hub) -> None:
+    text = "since Monday, house 7, entrance 2"
+    await intake.receive(hub=hub, message=inbound("The lift is broken", sender=PHONE))
+    await intake.receive(hub=hub, message=inbound(text, sender=PHONE))
+
+    await asyncio.gather(
+        *(intake.receive(hub=hub, message=inbound("1", sender=PHONE)) for _ in range(3))
+    )
+
+    async with hub.session_factory() as session:
+        copies = await session.scalar(
+            select(func.count()).select_from(TicketMessage).where(TicketMessage.text == text)
+        )
+    assert copies == 1
+
+
+async def test_naming_a_closed_request_opens_a_new_one(hub: Hub) -> None:
+    old = await intake.receive(hub=hub, message=inbound("Не горит фонарь во дворе", sender=PHONE))
+    async with transaction(hub.session_factory) as session:
+        await session.execute(
+            update(Ticket).where(Ticket.id == old.ticket_id).values(status="closed")
+        )
+
+    again = await intake.receive(
+        hub=hub, message=inbound(f"{old.ticket_number}: фонарь опять не горит", sender=PHONE)
+    )
+
+    assert again.ticket_id is not None and again.ticket_id != old.ticket_id
+
+
+async def test_status_counts_every_open_request_and_offers_the_latest(hub: Hub) -> None:
+    texts = [
+        "Мусор у рынка",
+        "Не работает лифт в подъезде",
+        "Нет отопления в квартире",
+        "Не горит фонарь во дворе",
+        "Яма на дороге у школы",
+        "Протечка крыши в подъезде",
+        "Нет горячей воды",
+    ]
+    for text in texts:
+        await intake.receive(hub=hub, message=inbound(text, sender=PHONE, continue_recent=False))
+
+    listing = await intake.receive(hub=hub, message=inbound("статус", sender=PHONE))
+
+    reply = listing.replies[-1]
+    assert reply.text.startswith("У вас 7 открытых обращений; последние 5:")
+    assert reply.structure is not None and len(reply.structure.choices) == 5
+    assert reply.text.count("\n") == 6  # the head, five numbered lines, how to answer
+
+
+async def test_a_call_is_answered_in_the_call_never_later(hub: Hub) -> None:
+    # The adapter did not ask for inline, but a voice channel answers within the call.
+    result = await intake.receive(
+        hub=hub, message=inbound("", channel=Channel.VOICE, menu_choice="4", sender=PHONE)
+    )
+    async with hub.session_factory() as session:
+        statuses = list(
+            await session.scalars(
+                select(OutboxMessage.status).where(
+                    OutboxMessage.id.in_([r.outbox_id for r in result.replies])
+                )
+            )
+        )
+    assert statuses and all(status == OutboxStatus.SENT for status in statuses)

@@ -87,7 +87,7 @@ async def test_a_row_keeps_its_structure_and_the_sender_gets_it(
     )
     assert outcome.status == OutboxStatus.SENT
     [reply] = recorder.sent
-    assert reply.text == text and "1 — Отопление" in reply.text
+    assert reply.text == text and "1: Отопление" in reply.text
     assert reply.structure == CHOOSE and [c.id for c in reply.structure.choices] == [
         "cat:heating",
         "cat:lift",

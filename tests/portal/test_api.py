@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 from core.auth.enums import Role, ScopeKind
 from core.outbox.models import OutboxMessage
 from core.runtime import Hub
-from core.tickets.models import Ticket
+from core.tickets.models import Ticket, TicketEvent
+from core.tickets.numbers import parse_public_number
 from tests.factories import api_key
 
 NEW = {"channel": "sms", "sender_address": "+79005550101", "text": "No hot water since morning"}
@@ -356,12 +357,31 @@ async def test_the_api_names_what_its_codes_stand_for(client: httpx.AsyncClient,
     assert detail["status"] == "in_progress" and detail["status_name"] == "in progress"
     created, routed = detail["events"][:2]
     (changed,) = [e for e in detail["events"] if e["kind"] == "status_changed"]
-    assert changed["actor"].startswith("staff:") and created["actor"] == "resident"
+    # The agent who took the request on the phone is on its history from the start.
+    assert changed["actor"].startswith("staff:") and created["actor"] == changed["actor"]
     assert changed["actor_name"] == "agent (Call-centre agent)"
-    assert created["actor_name"] == "Resident"
+    assert created["actor_name"] == "agent (Call-centre agent)"
     assert created["description"] == "Request registered (SMS)"
     assert routed["actor_name"] == "Hub (automatic)"
     assert routed["description"] == "Sent to General enquiries"
     assert changed["description"] == "Status: new → in progress"
     listing = (await client.get("/api/v1/tickets")).json()["items"]
     assert listing[0]["back_office_name"] == "General enquiries"
+
+
+async def test_who_took_a_request_is_on_its_history(client: httpx.AsyncClient, hub: Hub) -> None:
+    headers = await api_key(hub)
+    answer = await client.post(
+        "/api/v1/tickets", json={**NEW, "category_code": "water_outage"}, headers=headers
+    )
+    assert answer.status_code == 201, answer.text
+    async with hub.session_factory() as session:
+        created = (
+            await session.execute(
+                select(TicketEvent.actor_kind, TicketEvent.actor_id).where(
+                    TicketEvent.ticket_id == parse_public_number(answer.json()["number"]),
+                    TicketEvent.kind == "created",
+                )
+            )
+        ).one()
+    assert created[0] == "api_key" and created[1] is not None

@@ -68,17 +68,33 @@ async def test_a_reply_answered_inline_is_never_sent_again_by_the_sweep(
     assert (await outbox_row(hub, row.id)).status == OutboxStatus.SENT
 
 
-async def test_an_inline_reply_waiting_for_confirmation_is_not_stranded(hub: Hub) -> None:
-    """Between intake and the adapter's confirmation the row is inline: never swept."""
-    row = await queued_sms(hub, status=OutboxStatus.INLINE, provider_status="inline", attempts=1)
+async def test_an_inline_reply_waits_for_its_confirmation_then_is_never_lost(
+    hub: Hub,
+) -> None:
+    """Between intake and the adapter's confirmation the row is inline: not swept while its
+    lease runs; never confirmed (the process died before answering), it is sent by REST."""
+    row = await queued_sms(
+        hub,
+        status=OutboxStatus.INLINE,
+        provider_status="inline",
+        attempts=1,
+        next_attempt_at=utcnow() + timedelta(minutes=2),
+    )
     async with transaction(hub.session_factory) as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(next_attempt_at=utcnow() - timedelta(days=1))
-        )
-        stranded = await outbox_service.list_stranded(db_session=session, max_attempts=1)
+        stranded = await outbox_service.list_stranded(db_session=session, max_attempts=5)
     assert row.id not in [outbox_id for outbox_id, _bulk in stranded]
+    lost = await queued_sms(
+        hub,
+        "Лифт уже чинят.",
+        status=OutboxStatus.INLINE,
+        provider_status="inline",
+        attempts=1,
+        next_attempt_at=utcnow() - timedelta(minutes=1),
+    )
+    async with transaction(hub.session_factory) as session:
+        stranded = await outbox_service.list_stranded(db_session=session, max_attempts=5)
+    assert lost.id in [outbox_id for outbox_id, _bulk in stranded]
+    assert (await outbox_row(hub, lost.id)).status == OutboxStatus.PENDING
     async with transaction(hub.session_factory) as session:
         await outbox_service.confirm_inline(db_session=session, row_or_id=row.id)
     confirmed = await outbox_row(hub, row.id)
@@ -104,6 +120,32 @@ async def test_a_retried_webhook_makes_no_second_ticket_or_reply(
             .where(OutboxMessage.address == "+79005550101")
         )
     assert await count(hub, Ticket) == 1 and replies == 1
+
+
+async def test_a_retry_after_an_unanswered_request_gets_the_answer(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    params = inbound("Street light broken", sid="SM" + "c" * 32)
+    await signed_post(client, "/sms/twilio/inbound", params)
+    # As if the first request's process had died after intake, before answering Twilio.
+    async with transaction(hub.session_factory) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.address == "+79005550101")
+            .values(status=OutboxStatus.INLINE, sent_at=None)
+        )
+
+    again = await signed_post(client, "/sms/twilio/inbound", params)
+
+    assert again.status_code == 200 and "<Message" in again.text
+    assert await count(hub, Ticket) == 1
+    async with hub.session_factory() as session:
+        statuses = list(
+            await session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.address == "+79005550101")
+            )
+        )
+    assert statuses == [OutboxStatus.SENT]
 
 
 @pytest.mark.parametrize("signature", ["", "forged", None])

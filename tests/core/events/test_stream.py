@@ -70,6 +70,19 @@ async def test_a_malformed_cursor_is_a_422(client: httpx.AsyncClient, hub: Hub) 
     assert answer.status_code == 422
     answer = await client.get(EVENTS + "?last_event_id=-1", headers=headers)
     assert answer.status_code == 422
+    # "²" passes str.isdigit() but is no number int() reads: still a 422, never a 500.
+    # (sent as the raw byte 0xB2, which the server decodes as Latin-1 "²").
+    answer = await client.get(EVENTS, headers={**headers, "Last-Event-ID": "²".encode("latin-1")})
+    assert answer.status_code == 422
+
+
+async def test_a_cursor_beyond_every_event_resumes_from_now(app: FastAPI, hub: Hub) -> None:
+    headers = await api_key(hub, Role.SUPERVISOR)
+    ahead = {**headers, "Last-Event-ID": str(10**12)}
+    async with open_stream(app, EVENTS, ahead) as stream:
+        number = await _ticket(hub, "central")
+        events = await stream.events_until_quiet(1.0)
+    assert [json.loads(e.data)["ticket"] for e in events] == [number, number]
 
 
 async def test_an_event_reaches_the_stream_after_commit_and_never_after_rollback(
