@@ -187,7 +187,10 @@ def reading_howto(say: Say, **v: Any) -> str:
     reason = v.get("reason") or ""
     if not reason:
         return how
-    explained = say(reason, label=v.get("label", ""), labels=v.get("labels", ""))
+    labels = v.get("labels") or []
+    if isinstance(labels, list):  # one list of labels per meter: "хв гв" in Russian
+        labels = " ".join(_short_label({"labels": each}, say.language) for each in labels)
+    explained = say(reason, label=v.get("label", ""), labels=labels)
     return say.join(explained, how)
 
 

@@ -30,7 +30,7 @@ USUAL_WINDOW = 6
 class ReadingRejected(ValueError):
     """Readings that cannot be matched to meters; ``reason`` is a message id to translate."""
 
-    def __init__(self, reason: str, **values: str) -> None:
+    def __init__(self, reason: str, **values: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.values = values
@@ -82,7 +82,8 @@ def match_meters(
     """Returns which meter each value is for, or raises ReadingRejected saying why not."""
     if not meters:
         raise ReadingRejected("reading:no_meter")
-    hint = " ".join(sorted((service.aliases or [service.code])[0] for _m, service in meters))
+    # Every label of every meter: the reply names each meter in the reader's own script.
+    hint = sorted((service.aliases or [service.code]) for _m, service in meters)
     matched: list[tuple[Meter, BillingService, Decimal]] = []
     for item in values:
         if item.label is None:

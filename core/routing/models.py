@@ -28,7 +28,6 @@ class Category(Base):
     names: Mapped[Names] = mapped_column(JSON)
     # Words per language that point a free-text message to this category.
     keywords: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
-    # An IVR or kiosk menu key that selects this category directly.
     default_priority: Mapped[Priority] = mapped_column(String(16), default=Priority.NORMAL)
     active: Mapped[bool] = mapped_column(default=True)
 

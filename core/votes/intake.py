@@ -94,6 +94,10 @@ async def _standings(db_session: AsyncSession, request: RoutedRequest) -> list[S
     return [s for s in claimed if s.ballot.closed_at is None or s.ballot.closed_at >= since]
 
 
+def _separator(language: str) -> str:
+    return "；" if language == "zh" else "; "
+
+
 def _title(ballot: Ballot, language: str) -> str:
     return notify.text_in(ballot.titles, language, ballot.language)
 
@@ -168,7 +172,11 @@ async def _pick_standing(
         phone = request.contact.value
         return await _not_open(db_session, phone, standings, number, language, timezone)
     if len(open_ones) > 1:
-        listing = "; ".join(f"#{s.ballot.id} {_title(s.ballot, language)}" for s in open_ones)
+        # Russian numbers a vote with №, Chinese separates with its own semicolon.
+        mark = "№" if language == "ru" else "#"
+        listing = _separator(language).join(
+            f"{mark}{s.ballot.id} {_title(s.ballot, language)}" for s in open_ones
+        )
         return Outcome(
             None,
             [("vote_which", {"ballots": listing, "example": open_ones[0].ballot.id})],
@@ -194,7 +202,7 @@ def _receipts(
         }
         if len(by_position) == 1:
             return next(iter(labels.values()))
-        return "; ".join(
+        return _separator(language).join(
             gettext(language, "Q{position}. {question}", position=position, question=label)
             for position, label in labels.items()
         )

@@ -123,7 +123,7 @@ async def test_readings_are_checked_and_refused_with_a_reason(hub: Hub) -> None:
     assert "Не удалось прочитать число" in await ask(hub, "показания 12а")
     assert "Не удалось прочитать число" in await ask(hub, "показания хв 123 гв")  # гв: no value
     # Latin letters say nothing of the language: the sender's Russian is kept.
-    assert "Нет счётчика «hw». Ваши счётчики: cw." in await ask(hub, "reading hw 5")
+    assert "Нет счётчика «hw». Ваши счётчики: хв." in await ask(hub, "reading hw 5")
     # 4.25 m³ is the usual month; ~900 m³ since February (over 3 × 4.25 × the months since)
     # is held for review, not silently taken.
     held = await ask(hub, "读数 冷水 1000")
