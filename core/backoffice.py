@@ -48,6 +48,15 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A resident's pick among the choices a back office offered, handed back to it as
+    its claim's payload with what it kept to act on it (the original command)."""
+
+    choice: Choice
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RoutedRequest:
     """Everything a back office needs about one inbound message, and nothing of providers."""
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.backoffice import Claim, Outcome, RoutedRequest
+from channels.contract import Choice, Expect
+from core.backoffice import Answer, Claim, Outcome, RoutedRequest, notice
 from core.billing import identity, inquiries
 from core.billing.calc import plain
 from core.billing.commands import BillingCommand, Command, parse
@@ -79,6 +81,8 @@ async def handle_billing(*, db_session: AsyncSession, request: RoutedRequest) ->
     """Answers a billing command, or opens a ticket for a question only a person can answer."""
     text = request.message.text
     claimed = request.claim.payload if request.claim is not None else None
+    if isinstance(claimed, Answer):
+        return await _chosen_account(db_session, request, claimed)
     parsed = claimed if isinstance(claimed, BillingCommand) else (parse(text) if text else None)
     if (
         parsed is not None
@@ -148,8 +152,33 @@ async def _identify(
     if parsed.command is Command.LINK or not accounts:
         return None, _reply("billing_identify", account="")
     if len(accounts) > 1:
-        return None, _reply("billing_choose_account", accounts=[a.number for a in accounts])
+        # Each account is a choice: the resident answers with its number in the list, and
+        # the command they sent is carried out for it (see _chosen_account).
+        numbers = [a.number for a in accounts]
+        choices = [Choice(id=f"account:{n}", labels={request.language: n}) for n in numbers]
+        ask = notice(
+            "billing_choose_account", choices=choices, expects=Expect.CHOICE, accounts=numbers
+        )
+        context = {"kind": request.kind, "text": request.message.text}
+        return None, Outcome(None, [ask], purpose=BackOffice.BILLING, context=context)
     return accounts[0], None
+
+
+async def _chosen_account(
+    db_session: AsyncSession, request: RoutedRequest, answer: Answer
+) -> Outcome:
+    """Carries out the command a resident with several accounts sent, for the one picked."""
+    parsed = parse(str(answer.context.get("text", "")))
+    if parsed is None or not answer.choice.id.startswith("account:"):
+        return _reply("billing_identify", account="")
+    number = answer.choice.id.removeprefix("account:")
+    # _identify checks the number is one of this sender's own accounts, as if typed.
+    parsed = replace(parsed, account=number, pin=None)
+    account, refusal = await _identify(db_session, request, parsed)
+    if account is None:
+        assert refusal is not None
+        return refusal
+    return await _answer(db_session, request, parsed, account)
 
 
 async def _redact_pin(db_session: AsyncSession, request: RoutedRequest, pin: str) -> None:

@@ -9,7 +9,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import Choice, Expect, InboundMessage
-from core.backoffice import BackOffices, Claim, NotAFollowUp, Outcome, RoutedRequest, notice
+from core.backoffice import (
+    Answer,
+    BackOffices,
+    Claim,
+    NotAFollowUp,
+    Outcome,
+    RoutedRequest,
+    notice,
+)
 from core.config import Settings
 from core.i18n import gettext
 from core.intake.context import ConversationContext
@@ -173,7 +181,8 @@ async def _choice(turn: Turn, decision: Decision) -> Outcome:
         return Outcome(None, [("ticket_continued", {"number": pending.context.get("number", "")})])
     if pending.purpose in turn.offices:
         # A back office asked: it reads the answer, handed over as its claim's payload.
-        claim = Claim(pending.purpose, str(pending.context.get("kind", "")), payload=choice)
+        answer = Answer(choice, dict(pending.context))
+        claim = Claim(pending.purpose, str(pending.context.get("kind", "")), payload=answer)
         category = turn.routing.category_by_kind(claim.kind) if claim.kind else None
         return await hand_off(turn, category, claim)
     return Outcome(None, [("choice_stale", {})])

@@ -15,8 +15,9 @@ from core.billing.service import run_charges
 from core.db import transaction, utcnow
 from core.intake.models import InboundRecord
 from core.intake.service import receive
-from core.residents.models import AccountContact
+from core.residents.models import AccountContact, Contact
 from core.runtime import Hub
+from core.territory.models import Account
 from core.tickets.models import Ticket
 from tests.core.billing.factories import PIN, read, setup_billing
 from tests.factories import inbound
@@ -244,3 +245,25 @@ async def test_a_reading_after_missed_months_is_compared_with_as_many_months(hub
             now=utcnow(),
         )
     assert outcome.status is ReadingStatus.ACCEPTED
+
+
+async def test_a_holder_of_two_accounts_picks_one_by_its_number_in_the_list(hub: Hub) -> None:
+    ids = await setup_billing(hub)
+    await bill_two_months(hub, ids["meter"])
+    # The holder of 7700001 is also linked (by staff) to 7700002.
+    async with transaction(hub.session_factory) as session:
+        contact = await session.scalar(select(Contact).where(Contact.value == HOLDER))
+        second = await session.scalar(select(Account).where(Account.number == "7700002"))
+        assert contact is not None and second is not None
+        session.add(AccountContact(account_id=second.id, contact_id=contact.id, via="staff"))
+
+    which = await receive(hub=hub, message=inbound("баланс", sender=HOLDER))
+    structure = which.replies[0].structure
+    assert structure is not None and structure.notice == "billing_choose_account"
+    assert [c.id for c in structure.choices] == ["account:7700001", "account:7700002"]
+    assert "1: 7700001" in which.replies[0].text  # the SMS lists them by number
+
+    picked = await ask(hub, "1")
+
+    # The balance of the account picked, exactly as if its number had been typed.
+    assert picked == await ask(hub, "баланс 7700001")
