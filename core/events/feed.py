@@ -11,6 +11,12 @@ lose that event for good. So the feed only moves its horizon over contiguous ids
 id holds everything after it until it appears or ``events_gap_grace_seconds`` pass (a
 transaction that rolled back leaves a gap that never fills). Every id at or below the
 horizon is final, which is what makes ``Last-Event-ID`` exact.
+
+A transaction may also simply be slow (an import, a ballot blast) and commit after the
+grace: the ids the horizon passed over are watched for ``LATE_SECONDS`` more, and an event
+that turns up late is handed to every live stream then, marked late (sent without an SSE
+id, so no browser's ``Last-Event-ID`` moves backwards). Only a stream that was away at that
+very moment misses it; the ticket's history always has it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ logger = logging.getLogger("hub.events")
 MAX_POLL_SECONDS = 5.0
 # Batches a stream may fall behind before it is told to read the table itself.
 QUEUE_BATCHES = 256
+# How long ids passed over by the horizon are watched for a transaction committing late,
+# and how many at most (a mass rollback must not make every read an enormous IN list).
+LATE_SECONDS = 600.0
+LATE_IDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class Batch:
 
     events: Sequence[tuple[TicketEvent, Ticket]]
     horizon: int
+    # Events whose transaction committed after the horizon passed their ids.
+    late: bool = False
 
 
 # Put in a stream's queue instead of batches it was too slow to take: read the table.
@@ -103,6 +115,8 @@ class EventFeed:
         self._subscriptions: set[Subscription] = set()
         # (the id before a gap, when the gap was first seen)
         self._gap: tuple[int, float] | None = None
+        # Ids the horizon passed over uncommitted → when: a slow transaction may yet fill them.
+        self._late: dict[int, float] = {}
         self._wake = asyncio.Event()
         # Replaced at every wake-up: watchers that read something other than ticket events
         # (the simulator's conversation) wait on it.
@@ -189,7 +203,31 @@ class EventFeed:
         if taken:
             self.horizon = taken[-1][0].id
             self._publish(Batch(taken, self.horizon))
+        if self._late:
+            await self._read_late()
         return len(taken) == self._batch
+
+    async def _read_late(self) -> None:
+        """Hands over events that committed after the horizon had passed their ids."""
+        now = time.monotonic()
+        for event_id, since in list(self._late.items()):
+            if now - since > LATE_SECONDS:
+                del self._late[event_id]
+        if not self._late:
+            return
+        async with self._session_factory() as session:
+            rows = await session.execute(
+                select(TicketEvent, Ticket)
+                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .where(TicketEvent.id.in_(list(self._late)))
+                .order_by(TicketEvent.id)
+            )
+            found = [(row[0], row[1]) for row in rows.all()]
+        if found:
+            for event, _ticket in found:
+                self._late.pop(event.id, None)
+            logger.info("live events: %d event(s) committed late", len(found))
+            self._publish(Batch(found, self.horizon, late=True))
 
     def _contiguous(
         self, rows: list[tuple[TicketEvent, Ticket]]
@@ -203,11 +241,19 @@ class EventFeed:
                     self._gap = (expected - 1, now)
                 if now - self._gap[1] < self._grace:
                     break  # an earlier transaction may still commit this id
-                logger.info("live events: ids %s-%s never committed", expected, row[0].id - 1)
+                logger.info("live events: ids %s-%s not committed yet", expected, row[0].id - 1)
+                self._watch_late(range(expected, row[0].id), now)
             self._gap = None
             taken.append(row)
             expected = row[0].id + 1
         return taken
+
+    def _watch_late(self, ids: range, now: float) -> None:
+        """Keeps watching ids the horizon passes over, newest kept when there are many."""
+        for event_id in ids[-LATE_IDS:]:
+            self._late[event_id] = now
+        while len(self._late) > LATE_IDS:
+            del self._late[min(self._late)]
 
     def _publish(self, batch: Batch) -> None:
         for subscription in self._subscriptions:

@@ -63,10 +63,17 @@ def event_payload(event: TicketEvent, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def event_frame(event: TicketEvent, ticket: Ticket) -> bytes:
-    """Returns one event in the text/event-stream format."""
+def event_frame(event: TicketEvent, ticket: Ticket, *, late: bool = False) -> bytes:
+    """Returns one event in the text/event-stream format.
+
+    A late event (its transaction committed after newer ones were sent) goes without an SSE
+    id, so the browser's Last-Event-ID keeps pointing at the newest event it has; its id is
+    in the data as always.
+    """
     body = json.dumps(event_payload(event, ticket), ensure_ascii=False, separators=(",", ":"))
-    return format_sse_event(data_str=body, event=str(event.kind), id=str(event.id))
+    return format_sse_event(
+        data_str=body, event=str(event.kind), id=None if late else str(event.id)
+    )
 
 
 HEARTBEAT = format_sse_event(comment="heartbeat")
@@ -133,9 +140,9 @@ async def follow(
                     yield frame
                 continue
             for event, ticket in received.events:
-                if event.id > position.cursor and scope.allows(ticket):
+                if (received.late or event.id > position.cursor) and scope.allows(ticket):
                     position.last_sent = time.monotonic()
-                    yield event_frame(event, ticket)
+                    yield event_frame(event, ticket, late=received.late)
             position.cursor = max(position.cursor, received.horizon)
     finally:
         feed.unsubscribe(subscription)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role, ScopeKind
 from core.config import Settings
@@ -162,3 +164,43 @@ async def test_a_message_through_intake_shows_on_the_stream(app: FastAPI, hub: H
     assert payloads[0]["kind"] == "created"
     # Codes and ids only: no phone number or message text goes out on the stream.
     assert not any("+7900" in e.data or "Streetlight" in e.data for e in events)
+
+
+async def _open_uncommitted(hub: Hub, summary: str) -> tuple[AsyncSession, str]:
+    """Opens a ticket in a transaction left open: its event ids are taken, not visible."""
+    session = hub.session_factory()
+    await session.begin()
+    district_id = await session.scalar(select(District.id).where(District.code == "north"))
+    ticket = await tickets_service.create(
+        db_session=session,
+        channel="sms",
+        kind="city_case",
+        summary=summary,
+        language="en",
+        back_office="dispatch",
+        actor=Actor.RESIDENT,
+        district_id=district_id,
+    )
+    await session.flush()
+    return session, ticket.public_number
+
+
+async def test_a_transaction_slower_than_the_grace_still_reaches_the_stream(
+    app: FastAPI, hub: Hub
+) -> None:
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: no event can be late")
+    headers = await api_key(hub, Role.SUPERVISOR)
+    async with open_stream(app, EVENTS, headers) as stream:
+        slow, slow_number = await _open_uncommitted(hub, "an import row, slow")
+        fast, fast_number = await _open_uncommitted(hub, "an SMS, fast")
+        await fast.commit()
+        await fast.close()
+        await asyncio.sleep(1.5)  # past the grace: the feed moved on over the slow ids
+        await slow.commit()
+        await slow.close()
+        events = await stream.events_until_quiet(2.0)
+    tickets = [json.loads(e.data)["ticket"] for e in events]
+    assert tickets.count(fast_number) == 2 and tickets.count(slow_number) == 2
+    # Sent late, without an SSE id: the browser's Last-Event-ID stays on the newest event.
+    assert all(not e.id for e in events if json.loads(e.data)["ticket"] == slow_number)
