@@ -610,8 +610,10 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if clients is not None and clients.returncode is None:
             clients.kill()
-        server.terminate()
-        await asyncio.wait_for(server.wait(), 30)
+        # Ctrl+C, not SIGTERM: uvicorn re-raises the signal after its graceful shutdown, and
+        # only an interrupt lets a profiled server write its statistics on the way out.
+        server.send_signal(signal.SIGINT)
+        await asyncio.wait_for(server.wait(), 60)
     return {
         "python": platform.python_version(),
         "clients": args.clients,
