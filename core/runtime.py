@@ -72,16 +72,24 @@ class Hub:
         collector.install(self.session_factory.kw["sync_session_class"], self)
 
     async def run_effects(self, effects: Sequence[collector.Effect]) -> None:
-        """Runs what a commit set off: deliveries, jobs, then the wake-ups of live streams."""
+        """Runs what a commit set off: deliveries, jobs, then the wake-ups of live streams.
+
+        Every live reader listens to both topics and then reads what changed, so one commit
+        publishes one wake-up at most (a reply's commit touches a ticket and the outbox).
+        """
+        woken = False
         for effect in effects:
+            if isinstance(effect, collector.Wake):
+                if not woken:
+                    woken = True
+                    await self.publish(effect.topic, {})
+                continue
             if isinstance(effect, collector.Deliver):
                 await self.enqueue_deliveries(
                     effect.outbox_ids, bulk=effect.bulk, delay=effect.delay
                 )
             elif isinstance(effect, collector.Job):
                 await self.enqueue_job(effect.function, key=effect.key, **effect.kwargs)
-            else:
-                await self.publish(effect.topic, {})
 
     async def enqueue_deliveries(
         self, outbox_ids: Iterable[int], *, bulk: bool = False, delay: float | None = None

@@ -59,10 +59,9 @@ async def inbound(request: Request, hub: HubDep) -> Response:
     if replies:
         # Handed to Twilio in this answer: sent, and never sent again by the sweep; Twilio's
         # status report (the action URL names the row) then says whether it arrived.
-        async with hub.session_factory() as session, session.begin():
-            await outbox_service.confirm_inline(
-                db_session=session, row_or_id=[outbox_id for outbox_id, _ in replies]
-            )
+        await outbox_service.confirm_inline_at_once(
+            engine=hub.engine, ids=[outbox_id for outbox_id, _ in replies]
+        )
     return Response(body, media_type=XML)
 
 

@@ -28,17 +28,19 @@ async def offer(
     context: dict[str, Any],
     ticket: Ticket | None,
     now: datetime,
+    had_pending: bool = True,
 ) -> None:
     """Makes ``structure``'s choices the ones an answer is read against (None clears them).
 
     Every reply replaces what the previous one offered: an answer is always read against
     the last reply the resident received on that channel.
     """
-    await db_session.execute(
-        delete(PendingChoice).where(
-            PendingChoice.contact_id == contact.id, PendingChoice.channel == channel
+    if had_pending:  # the conversation's context said whether there is a row to replace
+        await db_session.execute(
+            delete(PendingChoice).where(
+                PendingChoice.contact_id == contact.id, PendingChoice.channel == channel
+            )
         )
-    )
     if structure is None or not structure.choices:
         return
     dumped = structure.model_dump(mode="json")

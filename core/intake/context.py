@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.backoffice import Home
+from core.intake.models import PendingChoice
 from core.residents import service as residents_service
 from core.residents.models import Contact
 from core.territory.models import Building, Community, Premises, PremisesOwner
@@ -30,6 +31,9 @@ class ConversationContext:
     on_hold_ticket_id: int | None = None
     # The latest open ticket they filed within the continuation window.
     recent_ticket_id: int | None = None
+    # Whether an earlier reply's choices are kept for this contact on this channel: when
+    # not, a reply offering none has nothing to clear (one statement fewer per message).
+    has_pending: bool = True
 
 
 def _home_column(column: Any) -> Any:
@@ -66,10 +70,17 @@ _RECENT = (
     .limit(1)
     .scalar_subquery()
 )
+_PENDING = (
+    select(PendingChoice.id)
+    .where(PendingChoice.contact_id == Contact.id, PendingChoice.channel == bindparam("channel"))
+    .limit(1)
+    .scalar_subquery()
+)
 _CONTEXT = select(
     Contact,
     _ON_HOLD,
     _RECENT,
+    _PENDING,
     _home_column(Building.id),
     _home_column(Community.id),
     _home_column(Community.district_id),
@@ -81,6 +92,7 @@ async def read_context(
     db_session: AsyncSession,
     kind: str,
     value: str,
+    channel: str,
     language: str,
     display_name: str | None,
     now: datetime,
@@ -89,13 +101,16 @@ async def read_context(
     """Returns the contact (created if new), their home and the tickets a message may follow."""
     row = (
         await db_session.execute(
-            _CONTEXT, {"kind": kind, "value": value, "since": now - continuation_window}
+            _CONTEXT,
+            {"kind": kind, "value": value, "since": now - continuation_window, "channel": channel},
         )
     ).first()
     if row is not None:
-        contact, on_hold_id, recent_id, building_id, community_id, district_id = row
+        contact, on_hold_id, recent_id, pending_id, building_id, community_id, district_id = row
         home = Home(building_id, community_id, district_id) if building_id else None
-        return ConversationContext(contact, False, home, on_hold_id, recent_id)
+        return ConversationContext(
+            contact, False, home, on_hold_id, recent_id, has_pending=pending_id is not None
+        )
     contact, created = await residents_service.create_contact(
         db_session=db_session,
         kind=kind,
@@ -105,4 +120,4 @@ async def read_context(
     )
     # A brand-new contact has no home and no tickets; one that won a race a moment ago
     # is read again the ordinary way on its next message.
-    return ConversationContext(contact, created, None)
+    return ConversationContext(contact, created, None, has_pending=False)

@@ -167,6 +167,7 @@ async def _process(
         db_session=session,
         kind=address[0],
         value=address[1],
+        channel=message.channel,
         language=detected or settings.default_language,
         display_name=message.display_name,
         now=now,
@@ -240,6 +241,9 @@ async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> lis
             ReplyView(row.id, row.channel, row.text, row.language, structure, str(row.status))
         )
     last = structures[-1] if structures else None
+    offers = last is not None and bool(last.choices)
+    if not offers and not turn.context.has_pending:
+        return views  # nothing offered before, nothing now: nothing to record
     await choices_service.offer(
         db_session=session,
         contact=contact,
@@ -249,6 +253,7 @@ async def _reply(hub: Hub, turn: Turn, outcome: Outcome, *, inline: bool) -> lis
         context={**outcome.context, "outbox_id": row.id if row else 0},
         ticket=outcome.ticket,
         now=turn.now,
+        had_pending=turn.context.has_pending,
     )
     return views
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from channels.contract import Reply, SendError, SendResult, Structure
 from channels.registry import ChannelRegistry, UnknownChannel, of_session
@@ -445,6 +445,27 @@ async def confirm_inline(
     )
     if isinstance(row_or_id, OutboxMessage):
         row_or_id.status, row_or_id.sent_at = OutboxStatus.SENT, utcnow()
+
+
+async def confirm_inline_at_once(*, engine: AsyncEngine, ids: Sequence[int]) -> None:
+    """``confirm_inline`` for an adapter that has built its answer after intake committed
+    (Twilio's TwiML): one autocommitted UPDATE, no transaction or session of its own — it
+    runs on every SMS, and nothing else changes with it."""
+    if not ids:
+        return
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.INLINE)
+        .values(status=OutboxStatus.SENT, sent_at=utcnow())
+    )
+    if engine.dialect.name != "postgresql":
+        # SQLite here begins every transaction itself (BEGIN IMMEDIATE, core/db.py).
+        async with engine.begin() as connection:
+            await connection.execute(statement)
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(statement)
 
 
 async def get_by_provider_id(
