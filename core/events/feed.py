@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
 from core.events.collector import TOPIC_OUTBOX, TOPIC_TICKETS
+from core.events.frames import event_frame
 from core.realtime import Broker
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.service import Scope
@@ -57,6 +58,8 @@ class Batch:
     horizon: int
     # Events whose transaction committed after the horizon passed their ids.
     late: bool = False
+    # Each event's frame, built once here for every stream (streams only check scope).
+    frames: tuple[bytes, ...] = ()
 
 
 # Put in a stream's queue instead of batches it was too slow to take: read the table.
@@ -256,6 +259,11 @@ class EventFeed:
             del self._late[min(self._late)]
 
     def _publish(self, batch: Batch) -> None:
+        if not self._subscriptions:
+            return
+        # Two hundred consoles would otherwise each build the same JSON for every event.
+        frames = tuple(event_frame(e, t, late=batch.late) for e, t in batch.events)
+        batch = Batch(batch.events, batch.horizon, batch.late, frames)
         for subscription in self._subscriptions:
             try:
                 subscription.queue.put_nowait(batch)
