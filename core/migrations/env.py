@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers every table on the metadata)
-import sms.models  # noqa: F401  (the SMS adapter keeps its own table)
 from core.config import Settings
 from core.db import Base, create_engine
+
+# The installed channels' own tables (the SMS adapter's status events), loaded by name from
+# the composition root as the `hub` command does: the core imports no channel package.
+importlib.import_module("channels.installed")
 
 target_metadata = Base.metadata
 
