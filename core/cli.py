@@ -80,6 +80,11 @@ IMPORT_KINDS = (
 )
 
 
+# How long `hub serve` lets requests finish on a stop; below docker's 10 s between SIGTERM
+# and SIGKILL.
+SHUTDOWN_GRACE_SECONDS = 5
+
+
 @click.group()
 def main() -> None:
     """Citizen service hub."""
@@ -104,6 +109,10 @@ def serve(host: str, port: int) -> None:
         port=port,
         log_config=None,
         proxy_headers=True,
+        # Live streams (/api/v1/events, the simulator's) never end by themselves: without a
+        # limit a stop would wait for every console to hang up. They reconnect elsewhere
+        # and resume from Last-Event-ID.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
 

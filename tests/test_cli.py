@@ -109,3 +109,52 @@ def test_every_importer_is_offered_and_a_grid_imports_from_geojson(
     assert result.exit_code == 0, result.output
     assert "created 1" in result.output
     assert "unchanged 1" in runner.invoke(main, ["import", "grid", str(cells)]).output
+
+
+def test_serve_stops_promptly_with_a_live_stream_open(tmp_path: Path) -> None:
+    """An open event stream never ends by itself; a stop must not wait for it forever."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HUB_DATABASE_URL", "HUB_REDIS_URL")
+    }
+    env["HUB_DATA_DIR"] = str(tmp_path)
+    hub = Path(sys.executable).with_name("hub")
+    server = subprocess.Popen(  # noqa: S603 (our own command, from this venv)
+        [str(hub), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            login = {"username": "dispatcher", "password": "dispatcher-demo"}
+            assert client.post("/api/v1/session", json=login).status_code == 200
+            with client.stream("GET", "/api/v1/events") as stream:
+                assert stream.status_code == 200
+                server.send_signal(signal.SIGTERM)
+                started = time.monotonic()
+                server.wait(timeout=30)
+        assert time.monotonic() - started < 20
+    finally:
+        if server.poll() is None:
+            server.kill()
