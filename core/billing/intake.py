@@ -7,13 +7,11 @@ bill) becomes a ticket for the settlement centre's staff.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contract import Choice, Expect
@@ -29,7 +27,7 @@ from core.billing.readings import (
     reading_period,
     submit_reading,
 )
-from core.intake.models import InboundRecord
+from core.intake.records import redact_digits
 from core.intake.triage import open_ticket
 from core.routing.enums import BackOffice
 from core.territory.models import Account
@@ -182,20 +180,12 @@ async def _chosen_account(
 
 
 async def _redact_pin(db_session: AsyncSession, request: RoutedRequest, pin: str) -> None:
-    """Keeps the PIN out of the stored raw message, the provider's own fields included.
-
-    The PIN may have been typed in full-width digits (NFKC reads them as ASCII), so each
-    digit matches either form.
-    """
-    digits = "".join(f"[{d}{chr(ord(d) - ord('0') + 0xFF10)}]" for d in pin)
-    pattern = re.compile(rf"(?<![0-9０-９]){digits}(?![0-9０-９])")
-    masked = pattern.sub("*" * len(pin), request.message.text)
-    raw_json = json.dumps(request.message.model_dump(mode="json"), ensure_ascii=False)
-    payload = json.loads(pattern.sub("*" * len(pin), raw_json))
-    await db_session.execute(
-        update(InboundRecord)
-        .where(InboundRecord.id == request.inbound_id)
-        .values(text=masked, payload=payload)
+    """Keeps the PIN out of the stored raw message (through intake's own records)."""
+    await redact_digits(
+        db_session=db_session,
+        inbound_id=request.inbound_id,
+        message=request.message,
+        digits=pin,
     )
 
 
