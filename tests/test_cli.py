@@ -152,9 +152,9 @@ def test_serve_stops_promptly_with_a_live_stream_open(tmp_path: Path) -> None:
             with client.stream("GET", "/api/v1/events") as stream:
                 assert stream.status_code == 200
                 server.send_signal(signal.SIGTERM)
-                started = time.monotonic()
+                # Without a bounded shutdown it waits for the stream for ever: this raises.
                 server.wait(timeout=30)
-        assert time.monotonic() - started < 20
+        assert server.returncode is not None
     finally:
         if server.poll() is None:
             server.kill()
