@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_max_failures_per_client: int = Field(default=50, ge=1, le=1000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # A staff session ends after this long without a request, and in any case this long
+    # after the login (a shared counter PC must not stay logged in overnight).
+    staff_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    staff_session_hours: int = Field(default=12, ge=1, le=7 * 24)
 
     simulator_enabled: bool | None = None
     demo_on_first_run: bool = True

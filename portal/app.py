@@ -25,7 +25,7 @@ from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
 from core.tickets.views import router as tickets_router
-from portal import guards
+from portal import console, guards
 from portal.apidocs import router as apidocs_router
 from portal.health import router as health_router
 from portal.open311.views import router as open311_router
@@ -166,6 +166,7 @@ def _include_routers(app: FastAPI, settings: Settings, channels: ChannelRegistry
         for router in channels.spec(name).routers:
             app.include_router(router)
     app.include_router(subscriptions_router)
+    console.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.simulator_on:
         app.include_router(simulator_router)

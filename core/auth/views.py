@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from core.auth import throttle
-from core.web.deps import HubDep, SessionDep, csrf_token
+from core.web.deps import HubDep, SessionDep, start_staff_session
 
 router = APIRouter(prefix="/session", tags=["session"])
 
@@ -50,9 +50,8 @@ async def log_in(body: Login, request: Request, hub: HubDep, db_session: Session
         ) from exc
     except throttle.LoginFailed as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password") from exc
-    request.session.clear()
-    request.session["staff_id"] = user.id
-    return SessionOut(username=user.username, role=user.role, csrf_token=csrf_token(request))
+    token = start_staff_session(request, user)
+    return SessionOut(username=user.username, role=user.role, csrf_token=token)
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.enums import Role
+from core.auth.models import StaffUser
 from core.auth.service import Principal
+from core.config import Settings
 from core.runtime import Hub
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -23,6 +26,8 @@ DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DbIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# The session keys of a staff login: who, when it began, when it was last used.
+STAFF_KEY, STAFF_SINCE_KEY, STAFF_SEEN_KEY = "staff_id", "staff_since", "staff_seen"
 
 
 def get_hub(request: Request) -> Hub:
@@ -57,6 +62,44 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
 
 
+def start_staff_session(request: Request, user: StaffUser) -> str:
+    """Logs ``user`` in on this browser; returns the session's new CSRF token.
+
+    The old session is dropped whole (a token fixed before the login is worth nothing after
+    it), and the login's time is kept so the session ends after ``staff_session_hours``.
+    """
+    request.session.clear()
+    now = int(time.time())
+    request.session.update({STAFF_KEY: user.id, STAFF_SINCE_KEY: now, STAFF_SEEN_KEY: now})
+    return csrf_token(request)
+
+
+def staff_session_id(request: Request, settings: Settings) -> int | None:
+    """Returns the logged-in staff member's id, or None; an expired session is ended here.
+
+    Idle for ``staff_idle_minutes`` or older than ``staff_session_hours``: the session is
+    cleared, so the next page asks for the password again.
+    """
+    staff_id = request.session.get(STAFF_KEY)
+    if not isinstance(staff_id, int):
+        return None
+    now = int(time.time())
+    since = request.session.get(STAFF_SINCE_KEY)
+    seen = request.session.get(STAFF_SEEN_KEY)
+    if (
+        not isinstance(since, int)
+        or not isinstance(seen, int)
+        or now - seen > settings.staff_idle_minutes * 60
+        or now - since > settings.staff_session_hours * 3600
+    ):
+        request.session.clear()
+        return None
+    # Written back at most once a minute: every write re-sends the cookie.
+    if now - seen >= 60:
+        request.session[STAFF_SEEN_KEY] = now
+    return staff_id
+
+
 async def get_principal(request: Request, hub: HubDep) -> Principal:
     """Returns the caller: an API key (header) or a logged-in staff member (session cookie).
 
@@ -64,10 +107,12 @@ async def get_principal(request: Request, hub: HubDep) -> Principal:
     (on SQLite a transaction held open across the view would lock out intake's writes).
     """
     async with hub.session_factory() as db_session:
-        return await _authenticate(request, db_session)
+        return await _authenticate(request, db_session, hub.settings)
 
 
-async def _authenticate(request: Request, db_session: AsyncSession) -> Principal:
+async def _authenticate(
+    request: Request, db_session: AsyncSession, settings: Settings
+) -> Principal:
     key = request.headers.get("X-API-Key")
     authorization = request.headers.get("Authorization", "")
     if not key and authorization.lower().startswith("bearer "):
@@ -81,11 +126,9 @@ async def _authenticate(request: Request, db_session: AsyncSession) -> Principal
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return principal
-    staff_id = request.session.get("staff_id")
+    staff_id = staff_session_id(request, settings)
     user = (
-        await auth_service.get_staff(db_session=db_session, user_id=int(staff_id))
-        if staff_id
-        else None
+        await auth_service.get_staff(db_session=db_session, user_id=staff_id) if staff_id else None
     )
     if user is None:
         raise HTTPException(

@@ -1,0 +1,45 @@
+"""The console's screens and who may open them: the navigation is built from this list.
+
+Each back office's screens add their entry here; a role sees only its own entries, and
+the same roles guard the screen's routes (``portal.console.auth.allow``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.auth.enums import Role
+from core.tickets.wording import N_
+
+ALL = tuple(Role)
+# Who works the conversations: the call centre and those above it.
+DESK = (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+# Everyone whose work is tickets in a territory (companies and committees have their own).
+TICKET_ROLES = (*DESK, Role.DEPARTMENT, Role.INSPECTOR)
+
+
+@dataclass(frozen=True)
+class Screen:
+    key: str
+    path: str
+    # An English message id, translated when the menu is drawn.
+    label: str
+    roles: tuple[Role, ...]
+
+
+SCREENS: list[Screen] = [
+    Screen("inbox", "/console", N_("Inbox"), TICKET_ROLES),
+    Screen("search", "/console/search", N_("Search"), TICKET_ROLES),
+    Screen("canned", "/console/canned", N_("Canned responses"), (Role.SUPERVISOR, Role.ADMIN)),
+]
+
+
+def screens_for(role: Role) -> list[Screen]:
+    """Returns the screens a role may open, in menu order."""
+    return [screen for screen in SCREENS if role in screen.roles]
+
+
+def home_of(role: Role) -> str:
+    """Returns where a role lands after logging in: its first screen."""
+    screens = screens_for(role)
+    return screens[0].path if screens else "/console/account"

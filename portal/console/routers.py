@@ -1,0 +1,11 @@
+"""The console's routers, one per screen family; each back office's screens add theirs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from portal.console.session_views import router as session_router
+
+ROUTERS: list[APIRouter] = [
+    session_router,
+]
