@@ -62,6 +62,7 @@ from core.territory.models import (
     Premises,
     PremisesOwner,
 )
+from core.tickets.inbox import TicketRead
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 from core.votes.models import (
     Ballot,
@@ -146,5 +147,6 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketMessage",
+    "TicketRead",
     "WorkCalendar",
 ]

@@ -30,6 +30,10 @@ class Ticket(Base):
         Index("ix_tickets_contact_id", "contact_id", "id"),
         # Dispatch looks for duplicates: the same category within the last hours.
         Index("ix_tickets_category_created", "category_id", "created_at"),
+        # The console's inbox: newest activity first, in a district, or one person's own.
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_district_updated", "district_id", "updated_at"),
+        Index("ix_tickets_assignee_updated", "assignee_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,3 +43,20 @@ def home_of(role: Role) -> str:
     """Returns where a role lands after logging in: its first screen."""
     screens = screens_for(role)
     return screens[0].path if screens else "/console/account"
+
+
+# Words the templates build from codes ("view:" + code), listed so the catalogs have them.
+LABELS = (
+    N_("view:mine"),
+    N_("view:unassigned"),
+    N_("view:team"),
+    N_("view:overdue"),
+    N_("view:waiting"),
+    N_("view:all"),
+    N_("kind:billing_inquiry"),
+    N_("kind:city_case"),
+    N_("kind:property_complaint"),
+    N_("kind:vote"),
+    N_("kind:meter_reading"),
+    N_("kind:general"),
+)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from portal.console.inbox import router as inbox_router
 from portal.console.session_views import router as session_router
 
 ROUTERS: list[APIRouter] = [
     session_router,
+    inbox_router,
 ]
