@@ -147,6 +147,12 @@ Continuation = Callable[..., Awaitable[Outcome | None]]
 AwaitsAnswer = Callable[..., Awaitable[bool]]
 
 
+# Called as ``await card(db_session=..., resident_id=int, language=str, settings=Settings)``:
+# the lines a back office adds to a resident's card in the console (a balance, an open
+# ballot), each already in words; read-only.
+CardReader = Callable[..., Awaitable[list[str]]]
+
+
 @dataclass(frozen=True)
 class DemoContext:
     """What the demo city's loaders may need besides the session."""
@@ -193,6 +199,8 @@ class BackOfficeSpec:
     # the whole-file steps some of them finish with.
     importers: Importers = field(default_factory=dict)
     finishers: Mapping[str, Finisher] = field(default_factory=dict)
+    # Its lines on a resident's card in the console (see ``CardReader``).
+    card: CardReader | None = None
 
 
 class BackOffices:
@@ -250,6 +258,16 @@ class BackOffices:
         if spec is None or spec.awaits_answer is None:
             return False
         return await spec.awaits_answer(db_session=db_session, ticket=ticket)
+
+    async def card_lines(self, **context: Any) -> dict[str, list[str]]:
+        """Returns each back office's lines on a resident's card, by back office."""
+        lines = {}
+        for spec in self.specs:
+            if spec.card is not None:
+                found = await spec.card(**context)
+                if found:
+                    lines[spec.name] = found
+        return lines
 
     def routers(self) -> list[Any]:
         return [router for spec in self.specs for router in spec.routers]

@@ -32,6 +32,7 @@ from core.territory.models import (
     Premises,
     PremisesOwner,
 )
+from core.tickets import canned
 from core.tickets.enums import Priority, TicketKind
 
 logger = logging.getLogger("hub.demo")
@@ -224,6 +225,7 @@ async def load_demo(
     await _load_households(db_session, buildings)
     policies = await _load_service_levels(db_session)
     await _load_routing(db_session, policies)
+    await canned.load_demo(db_session=db_session)
     if with_staff:
         await _load_staff(db_session, districts)
     await db_session.flush()
@@ -400,11 +402,15 @@ async def _load_routing(db_session: AsyncSession, policies: dict[str, SlaPolicy]
 
 async def _load_staff(db_session: AsyncSession, districts: dict[str, District]) -> None:
     """Adds the city-wide demo logins (the back offices add their own)."""
+    billing = await db_session.scalar(select(Department.id).where(Department.code == "billing"))
     # Well-known demo logins exist only in the embedded mode (see README).
     for username, role, scope_kind, scope_id in (
         ("admin", Role.ADMIN, ScopeKind.CITY, None),
         ("agent", Role.AGENT, ScopeKind.CITY, None),
+        ("agent2", Role.AGENT, ScopeKind.CITY, None),
         ("north", Role.DISPATCHER, ScopeKind.DISTRICT, districts["north"].id),
+        # The settlement centre's operator: billing's staff are its department's.
+        ("billing", Role.DEPARTMENT, ScopeKind.DEPARTMENT, billing),
     ):
         await auth_service.create_staff(
             db_session=db_session,

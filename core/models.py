@@ -62,6 +62,7 @@ from core.territory.models import (
     Premises,
     PremisesOwner,
 )
+from core.tickets.canned import CannedResponse
 from core.tickets.inbox import TicketRead
 from core.tickets.models import Ticket, TicketEvent, TicketMessage
 from core.votes.models import (
@@ -148,5 +149,6 @@ __all__ = [
     "TicketEvent",
     "TicketMessage",
     "TicketRead",
+    "CannedResponse",
     "WorkCalendar",
 ]

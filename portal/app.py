@@ -24,6 +24,8 @@ from core.notices.views import router as notices_router
 from core.residents.views import router as residents_router
 from core.routing.views import router as routing_router
 from core.runtime import Hub, open_hub
+from core.tickets.actions_views import canned_router
+from core.tickets.actions_views import router as ticket_actions_router
 from core.tickets.views import router as tickets_router
 from portal import console, guards
 from portal.apidocs import router as apidocs_router
@@ -150,6 +152,8 @@ def _include_routers(app: FastAPI, settings: Settings, channels: ChannelRegistry
     for router in (
         *installed().routers(),
         tickets_router,
+        ticket_actions_router,
+        canned_router,
         residents_router,
         routing_router,
         session_router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.backoffice import BackOfficeSpec
+from core.billing.card import card_lines
 from core.billing.demo import load_billing_demo
 from core.billing.imports import IMPORTERS
 from core.billing.intake import handle_billing, read_billing_command
@@ -20,4 +21,5 @@ SPEC = BackOfficeSpec(
     # Last, as it always was: the demo's accounts keep their ids.
     demo_after=(BackOffice.VOTES,),
     routers=(router,),
+    card=card_lines,
 )

@@ -26,6 +26,12 @@ _SAFE_DATA = (
     "photo_id",
     "back_office",
     "code",
+    # The console's own: who a ticket went to, who a note mentions, what a merge joined.
+    "assignee_id",
+    "mentions",
+    "into",
+    "to",
+    "auto",
 )
 
 

@@ -20,6 +20,7 @@ from core.outbox.enums import OutboxKind, OutboxStatus
 from core.outbox.models import OutboxMessage
 from core.residents.models import Contact
 from core.tickets import service as tickets_service
+from core.tickets.actors import Actor
 from core.tickets.enums import EventKind
 from core.tickets.models import Ticket
 
@@ -51,6 +52,7 @@ async def create(
     notice_id: int | None = None,
     handed_inline: bool = False,
     lease_seconds: int = 120,
+    actor: Actor = Actor.SYSTEM,
 ) -> OutboxMessage:
     """Creates an outbound message; with a ticket it is part of the ticket's thread.
 
@@ -93,7 +95,7 @@ async def create(
             db_session=db_session,
             ticket_id=ticket.id,
             kind=EventKind.MESSAGE_OUT,
-            actor="system",
+            actor=actor,
             outbox_id=message.id,
             channel=channel,
         )

@@ -105,3 +105,5 @@ class EventKind(StrEnum):
     PHOTO = "photo"
     # A resident's message moved out of this ticket into a request of its own.
     SPLIT = "split"
+    # A staff member's internal note (never sent to the resident), with any @mentions.
+    NOTE = "note"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.backoffice import BackOfficeSpec
 from core.routing.enums import BackOffice
 from core.tickets.enums import TicketKind
+from core.votes.card import card_lines
 from core.votes.demo import load_votes_demo
 from core.votes.intake import read_ballot_reply, take_reply
 from core.votes.jobs import CRON_JOBS
@@ -23,4 +24,5 @@ SPEC = BackOfficeSpec(
     # Its register and ballots are built on complaints' estate and owners' committee.
     demo_after=(BackOffice.COMPLAINTS,),
     routers=(router,),
+    card=card_lines,
 )

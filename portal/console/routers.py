@@ -5,9 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from portal.console.inbox import router as inbox_router
+from portal.console.people import router as people_router
 from portal.console.session_views import router as session_router
+from portal.console.ticket import router as ticket_router
+from portal.console.ticket_actions import router as ticket_actions_router
 
 ROUTERS: list[APIRouter] = [
     session_router,
     inbox_router,
+    ticket_router,
+    ticket_actions_router,
+    people_router,
 ]

@@ -7,6 +7,24 @@
   var status = document.getElementById("live-status");
   var text = function (key) { return body.getAttribute("data-t-" + key) || ""; };
 
+  // A refused form (422) or a question (409) comes back as the panel to show, with its reason.
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "409", swap: true, error: false },
+    { code: "422", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true }
+  ];
+  // A canned response picked from the list is put into the reply box, to edit before sending.
+  document.body.addEventListener("change", function (event) {
+    var fills = event.target.getAttribute && event.target.getAttribute("data-fills");
+    if (fills && event.target.value) {
+      var box = document.getElementById(fills);
+      box.value = box.value ? box.value + "\n" + event.target.value : event.target.value;
+      event.target.value = "";
+      box.focus();
+    }
+  });
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
   });
