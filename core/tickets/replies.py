@@ -75,8 +75,9 @@ async def reply_options(*, db_session: AsyncSession, ticket: Ticket) -> list[Rep
     options = []
     for name in channels.names():
         spec = channels.spec(name)
-        # A reply goes later, so only channels that deliver later can carry it.
-        if spec.delivery is not Delivery.PROVIDER:
+        # A reply goes later, so only channels that deliver later can carry it, and only
+        # those a resident uses (not the API staff file requests through).
+        if spec.delivery is not Delivery.PROVIDER or spec.compose is None:
             continue
         kind = channels.address_kind(name)
         reachable = [c for c in contacts if c.kind == kind]
@@ -115,7 +116,10 @@ async def send_reply(
     if not text:
         raise ReplyRefused("empty", "the reply is empty")
     options = {o.channel: o for o in await reply_options(db_session=db_session, ticket=ticket)}
-    chosen = channel or next((o.channel for o in options.values() if o.is_origin), None)
+    # By default where the request came from (refused with its reason if it cannot);
+    # a request with no such channel (filed by staff) takes the first channel that can.
+    origin = next((o.channel for o in options.values() if o.is_origin), None)
+    chosen = channel or origin or next((o.channel for o in options.values() if o.available), None)
     option = options.get(chosen or "")
     if option is None:
         raise ReplyRefused("no_channel", f"no channel {chosen!r} can carry a reply to this request")

@@ -55,7 +55,7 @@ async def _redraw(
     if not request.headers.get("HX-Request"):
         return RedirectResponse(f"/console/tickets/{ticket.public_number}", 303)
     panels = await ticket_panels.panels(db_session=db_session, hub=hub, ticket=ticket, staff=staff)
-    response = fragment(request, staff, template, ticket=ticket, **panels, **extra)
+    response = fragment(request, staff, template, ticket=ticket, **{**panels, **extra})
     response.status_code = status_code
     if status_code < 400:
         # The conversation and facts redraw at once (the stream also says so, a moment later).
