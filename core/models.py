@@ -1,5 +1,7 @@
 """Imports every model so metadata is complete for Alembic and tests."""
 
+from core.assignment.models import AgentState
+from core.calls.models import Call
 from core.auth.models import ApiKey, AuthEvent, StaffUser
 from core.billing.models import (
     AccountService,
@@ -150,5 +152,7 @@ __all__ = [
     "TicketMessage",
     "TicketRead",
     "CannedResponse",
+    "AgentState",
+    "Call",
     "WorkCalendar",
 ]

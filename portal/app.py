@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from channels.installed import registry as installed_channels
 from channels.registry import ChannelRegistry
+from core.assignment.views import router as assignment_router
 from core.auth.views import router as session_router
 from core.config import Settings, get_settings
 from core.events.views import router as events_router
@@ -154,6 +155,7 @@ def _include_routers(app: FastAPI, settings: Settings, channels: ChannelRegistry
         tickets_router,
         ticket_actions_router,
         canned_router,
+        assignment_router,
         residents_router,
         routing_router,
         session_router,

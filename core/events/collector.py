@@ -42,6 +42,8 @@ logger = logging.getLogger("hub.events")
 TOPIC_TICKETS = "tickets"
 # The topic outbox deliveries wake: the simulator follows its replies' delivery on it.
 TOPIC_OUTBOX = "outbox"
+# Frames for one staff member's streams only (a call for them), carried whole.
+TOPIC_PERSONAL = "personal"
 _KEY = "hub.after_commit"
 
 

@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from fastapi.sse import format_sse_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
-from core.events.collector import TOPIC_OUTBOX, TOPIC_TICKETS
+from core.events.collector import TOPIC_OUTBOX, TOPIC_PERSONAL, TOPIC_TICKETS
 from core.events.frames import event_frame
 from core.realtime import Broker
 from core.tickets.models import Ticket, TicketEvent
@@ -60,6 +63,8 @@ class Batch:
     late: bool = False
     # Each event's frame, built once here for every stream (streams only check scope).
     frames: tuple[bytes, ...] = ()
+    # A frame for one staff member only (a call ringing for them), outside the event ids.
+    personal: bool = False
 
 
 # Put in a stream's queue instead of batches it was too slow to take: read the table.
@@ -70,6 +75,8 @@ RESYNC = Batch((), -1)
 class Subscription:
     # The feed's horizon when the stream subscribed: it reads older events itself.
     start: int
+    # Whose stream (a logged-in staff member's), for their personal frames; None for a key.
+    staff_id: int | None = None
     queue: asyncio.Queue[Batch] = field(default_factory=lambda: asyncio.Queue(QUEUE_BATCHES))
 
 
@@ -137,6 +144,7 @@ class EventFeed:
             self._tasks = [
                 asyncio.create_task(self._listen(TOPIC_TICKETS)),
                 asyncio.create_task(self._listen(TOPIC_OUTBOX)),
+                asyncio.create_task(self._listen_personal()),
                 asyncio.create_task(self._run()),
             ]
 
@@ -149,9 +157,10 @@ class EventFeed:
                 await task
         self._tasks = []
 
-    def subscribe(self) -> Subscription:
-        """Returns a subscription to every batch read from now on."""
-        subscription = Subscription(start=self.horizon)
+    def subscribe(self, staff_id: int | None = None) -> Subscription:
+        """Returns a subscription to every batch read from now on (and, for a staff
+        member, to the frames meant for them alone)."""
+        subscription = Subscription(start=self.horizon, staff_id=staff_id)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -165,6 +174,34 @@ class EventFeed:
         Taken before reading, so a change committed while the reader reads is not missed.
         """
         return self._changed
+
+    async def _listen_personal(self) -> None:
+        """Hands each personal frame (a call) to the streams of the one staff member it is
+        for; nothing is read from the table, and nobody else's stream sees it."""
+        while True:
+            try:
+                async for payload in self._broker.subscribe(TOPIC_PERSONAL):
+                    self._deliver_personal(payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("personal events: pub/sub lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    def _deliver_personal(self, payload: dict[str, Any]) -> None:
+        staff_id, event, data = payload.get("staff_id"), payload.get("event"), payload.get("data")
+        if (
+            not isinstance(staff_id, int)
+            or not isinstance(event, str)
+            or not isinstance(data, dict)
+        ):
+            return
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        batch = Batch((), -1, frames=(format_sse_event(data_str=body, event=event),), personal=True)
+        for subscription in self._subscriptions:
+            if subscription.staff_id == staff_id:
+                with contextlib.suppress(asyncio.QueueFull):
+                    subscription.queue.put_nowait(batch)
 
     async def _listen(self, topic: str) -> None:
         while True:

@@ -59,12 +59,13 @@ async def follow(
     after: int | None,
     heartbeat: float,
     batch: int,
+    staff_id: int | None = None,
 ) -> AsyncIterator[bytes]:
     """Yields server-sent events: those after ``after`` (else from now on), then live ones.
 
     Ends only when the client goes (the response cancels it); waits on the feed, never spins.
     """
-    subscription: Subscription = feed.subscribe()
+    subscription: Subscription = feed.subscribe(staff_id)
     try:
         # A cursor beyond every event (kept from a database since restored, or made up)
         # would silence the stream for good: it resumes from now instead.
@@ -81,6 +82,10 @@ async def follow(
             except TimeoutError:
                 position.last_sent = time.monotonic()
                 yield HEARTBEAT
+                continue
+            if received.personal:
+                position.last_sent = time.monotonic()
+                yield received.frames[0]
                 continue
             if received is RESYNC:
                 async for frame in _catch_up(session_factory, scope, position, feed.horizon, batch):

@@ -9,6 +9,8 @@ from fastapi.responses import StreamingResponse
 
 from core.auth.service import Principal
 from core.events.stream import follow
+from core.tickets.actors import Actor
+from core.tickets.enums import ActorKind
 from core.web.deps import STAFF_ROLES, HubDep, require_roles
 
 router = APIRouter(tags=["events"])
@@ -29,6 +31,12 @@ def _cursor(header: str | None, query: int | None) -> int | None:
             status.HTTP_422_UNPROCESSABLE_CONTENT, "Last-Event-ID must be an event id"
         )
     return int(value)
+
+
+def _staff_id(principal: Principal) -> int | None:
+    """Returns the staff member behind a session (personal frames are theirs); None for a key."""
+    actor = Actor.parse(principal.actor)
+    return actor.id if actor.kind is ActorKind.STAFF else None
 
 
 @router.get(
@@ -61,6 +69,7 @@ async def stream_events(
             after=after,
             heartbeat=hub.settings.events_heartbeat_seconds,
             batch=hub.settings.events_batch_size,
+            staff_id=_staff_id(principal),
         ),
         media_type="text/event-stream",
         # No proxy may hold events back to fill a buffer, nor cache them.

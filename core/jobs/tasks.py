@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from saq import CronJob, Worker
 from saq.types import PartialTimersDict
 
+from core.assignment import service as assignment_service
 from core.db import transaction, utcnow
 from core.events.collector import deliver_after_commit
 from core.intake import service as intake_service
@@ -90,6 +91,14 @@ async def send_notice(ctx: HubContext, *, notice_id: int) -> int:
     return len(ids)
 
 
+async def distribute_tickets(ctx: HubContext) -> int:
+    """Hands waiting conversations to available agents (core.assignment)."""
+    hub: Hub = ctx["hub"]
+    async with transaction(hub.session_factory) as session:
+        placed = await assignment_service.distribute(db_session=session)
+    return len(placed)
+
+
 async def escalate_overdue(ctx: HubContext) -> int:
     """Marks overdue tickets and records their escalation."""
     hub: Hub = ctx["hub"]
@@ -119,10 +128,12 @@ def build_workers(hub: Hub, *, concurrency: int = 10, own_signals: bool = True) 
     replies = Worker(
         hub.queue,
         # The platform's jobs, then each installed back office's own (its spec lists them).
-        functions=[deliver_outbox, send_notice, *hub.offices.jobs()],
+        functions=[deliver_outbox, send_notice, distribute_tickets, *hub.offices.jobs()],
         cron_jobs=[
             CronJob(sweep_outbox, cron="* * * * *", unique=True, timeout=120),
             CronJob(escalate_overdue, cron="* * * * *", unique=True, timeout=120),
+            # The backstop: an agent back from away, a job lost with a worker.
+            CronJob(distribute_tickets, cron="* * * * *", unique=True, timeout=120),
             CronJob(send_due_notices, cron="* * * * *", unique=True, timeout=600),
             CronJob(retry_failed_inbound, cron="*/5 * * * *", unique=True, timeout=600),
             *hub.offices.cron_jobs(),

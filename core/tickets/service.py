@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import ScopeKind
 from core.db import utcnow
-from core.events.collector import wake_after_commit
+from core.events.collector import enqueue_after_commit, wake_after_commit
 from core.outbox.models import OutboxMessage
 from core.tickets.actors import Actor
 from core.tickets.enums import (
@@ -84,6 +84,11 @@ def add_event(
     return event
 
 
+def distribute_after_commit(db_session: AsyncSession, ticket_id: int) -> None:
+    """Asks the queue (core.assignment) to hand out waiting conversations after the commit."""
+    enqueue_after_commit(db_session, "distribute_tickets", key=f"distribute:{ticket_id}")
+
+
 async def create(
     *,
     db_session: AsyncSession,
@@ -150,6 +155,9 @@ async def create(
         channel=channel,
         ticket_kind=str(kind),
     )
+    if department_id is None:
+        # A conversation for the call centre: the queue hands it to an available agent.
+        distribute_after_commit(db_session, ticket.id)
     add_event(
         db_session=db_session,
         ticket_id=ticket.id,
@@ -208,6 +216,14 @@ def change_status(
     if enforce and status not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
         raise IllegalTransition(f"a ticket cannot go from {ticket.status} to {status}")
     previous = ticket.status
+    if ticket.assignee_id is not None and status in (
+        TicketStatus.RESOLVED,
+        TicketStatus.CLOSED,
+        TicketStatus.REJECTED,
+        TicketStatus.ON_HOLD,
+    ):
+        # The agent has room for the next conversation in the queue.
+        distribute_after_commit(db_session, ticket.id)
     ticket.status = status
     ticket.updated_at = utcnow()
     if status in (TicketStatus.CLOSED, TicketStatus.REJECTED):

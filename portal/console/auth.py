@@ -13,9 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from core.assignment.models import AgentState
 from core.auth import service as auth_service
 from core.auth.enums import Role
 from core.auth.service import Principal
+from core.tickets.assign import ASSIGNABLE
 from core.web.deps import (
     CSRF_HEADER,
     SAFE_METHODS,
@@ -57,6 +59,8 @@ class Staff:
     language: str
     principal: Principal
     csrf: str
+    # Whether the queue may hand this person conversations; None for roles it never does.
+    available: bool | None = None
 
     def may(self, *roles: Role) -> bool:
         """Returns whether this staff member has one of ``roles``."""
@@ -70,6 +74,7 @@ async def current_staff(request: Request, hub: HubDep) -> Staff:
         raise LoginRequired
     async with hub.session_factory() as db_session:
         user = await auth_service.get_staff(db_session=db_session, user_id=staff_id)
+        state = await db_session.get(AgentState, staff_id) if user is not None else None
     if user is None:
         # Deactivated since the login: the session ends with the account.
         request.session.clear()
@@ -84,6 +89,9 @@ async def current_staff(request: Request, hub: HubDep) -> Staff:
         language=user.language,
         principal=auth_service.principal_for(user),
         csrf=csrf_token(request),
+        available=(state is not None and state.available)
+        if Role(user.role) in ASSIGNABLE
+        else None,
     )
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.assignment import service as assignment_service
 from core.auth.models import StaffUser
 from core.db import utcnow
 from core.i18n import pick_name
@@ -158,6 +159,9 @@ async def inbox_page(
     viewer = await _viewer(db_session, staff)
     rows = await inbox.page(db_session=db_session, viewer=viewer, query=filters.query)
     lookups = await Lookups.load(db_session, staff.language)
+    queues = await assignment_service.queue_counts(
+        db_session=db_session, scope=staff.principal.scope
+    )
     last = rows[-1].ticket if len(rows) == inbox.PAGE else None
     next_after = None
     if last is not None:
@@ -177,6 +181,7 @@ async def inbox_page(
         next_after=next_after,
         first_page=filters.query.after_id is None,
         teams=viewer.teams,
+        queues=[q for q in queues if q.waiting],
     )
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from portal.console.inbox import router as inbox_router
 from portal.console.people import router as people_router
 from portal.console.session_views import router as session_router
+from portal.console.teams import router as teams_router
 from portal.console.ticket import router as ticket_router
 from portal.console.ticket_actions import router as ticket_actions_router
 
@@ -16,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     ticket_router,
     ticket_actions_router,
     people_router,
+    teams_router,
 ]

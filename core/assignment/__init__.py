@@ -1,0 +1,1 @@
+"""Agents available or away, and the fair queue that hands out conversations."""
