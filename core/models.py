@@ -1,7 +1,6 @@
 """Imports every model so metadata is complete for Alembic and tests."""
 
 from core.assignment.models import AgentState
-from core.calls.models import Call
 from core.auth.models import ApiKey, AuthEvent, StaffUser
 from core.billing.models import (
     AccountService,
@@ -18,6 +17,7 @@ from core.billing.models import (
     Supplier,
     Tariff,
 )
+from core.calls.models import Call
 from core.complaints.models import (
     Campaign,
     Complaint,
