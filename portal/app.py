@@ -40,7 +40,7 @@ logger = logging.getLogger("hub.portal")
 
 # Routes that take files: CSV imports and bank statements, and case photos.
 IMPORT_PATHS = re.compile(r"/api/v1/[a-z-]+/(imports/[a-z_-]+|statements)")
-PHOTO_PATHS = re.compile(r"/api/v1/dispatch/cases/[^/]+/photos")
+PHOTO_PATHS = re.compile(r"(/api/v1|/console)/dispatch/cases/[^/]+/photos")
 
 
 def _body_limits(settings: Settings) -> guards.BodyLimits:

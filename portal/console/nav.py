@@ -30,6 +30,12 @@ class Screen:
 SCREENS: list[Screen] = [
     Screen("inbox", "/console", N_("Inbox"), TICKET_ROLES),
     Screen("search", "/console/search", N_("Search"), TICKET_ROLES),
+    Screen(
+        "dispatch",
+        "/console/dispatch",
+        N_("Cases"),
+        (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT, Role.INSPECTOR),
+    ),
     Screen("canned", "/console/canned", N_("Canned responses"), (Role.SUPERVISOR, Role.ADMIN)),
 ]
 

@@ -45,9 +45,14 @@ async def run_search(
     if len(query.strip()) < 3:
         error = gettext(staff.language, "Type at least 3 characters.")
         return page(
-            request, staff, "console/search.html", query=query, results=None, error=error,
+            request,
+            staff,
+            "console/search.html",
+            query=query,
+            results=None,
+            error=error,
             status_code=422,
-        )  # fmt: skip
+        )
     results = await search(
         db_session=db_session,
         scope=staff.principal.scope,
@@ -105,9 +110,13 @@ async def save_canned(
     try:
         if canned_id.isdigit():
             row = await canned_service.update(
-                db_session=db_session, canned_id=int(canned_id), language=language,
-                title=title, body=body, active=active == "yes",
-            )  # fmt: skip
+                db_session=db_session,
+                canned_id=int(canned_id),
+                language=language,
+                title=title,
+                body=body,
+                active=active == "yes",
+            )
             if row is None:
                 raise NotFound(staff.language)
         else:

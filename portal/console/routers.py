@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from portal.console.dispatch import router as dispatch_router
 from portal.console.inbox import router as inbox_router
 from portal.console.people import router as people_router
 from portal.console.session_views import router as session_router
@@ -18,4 +19,5 @@ ROUTERS: list[APIRouter] = [
     ticket_actions_router,
     people_router,
     teams_router,
+    dispatch_router,
 ]

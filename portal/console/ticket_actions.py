@@ -90,10 +90,17 @@ async def reply(
         )
     except replies.ReplyRefused as exc:
         return await _redraw(
-            request, hub, db_session, ticket, staff, "console/_reply_box.html",
-            status_code=422, reply_error=_refusal(staff, "reply_refused", exc.code),
-            reply_text=text[:4000], reply_channel=channel,
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            ticket,
+            staff,
+            "console/_reply_box.html",
+            status_code=422,
+            reply_error=_refusal(staff, "reply_refused", exc.code),
+            reply_text=text[:4000],
+            reply_channel=channel,
+        )
     await db_session.commit()
     notice = gettext(staff.language, "Reply queued; its delivery shows in the conversation.")
     return await _redraw(
@@ -118,10 +125,16 @@ async def note(
         )
     except notes_service.NoteRefused:
         return await _redraw(
-            request, hub, db_session, ticket, staff, "console/_note_box.html",
-            status_code=422, note_error=_refusal(staff, "note_refused", "invalid"),
+            request,
+            hub,
+            db_session,
+            ticket,
+            staff,
+            "console/_note_box.html",
+            status_code=422,
+            note_error=_refusal(staff, "note_refused", "invalid"),
             note_text=text[:4000],
-        )  # fmt: skip
+        )
     await db_session.commit()
     notice = gettext(staff.language, "Note added.")
     return await _redraw(
@@ -158,9 +171,15 @@ async def assign(
         )
     except assign_service.AssignRefused as exc:
         return await _redraw(
-            request, hub, db_session, ticket, staff, "console/_ticket_side.html",
-            status_code=422, side_error=_refusal(staff, "assign_refused", exc.code),
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            ticket,
+            staff,
+            "console/_ticket_side.html",
+            status_code=422,
+            side_error=_refusal(staff, "assign_refused", exc.code),
+        )
     await db_session.commit()
     notice = gettext(staff.language, "Assignment saved.")
     return await _redraw(
@@ -186,9 +205,15 @@ async def change_status(
     )
     if status not in allowed:
         return await _redraw(
-            request, hub, db_session, ticket, staff, "console/_ticket_side.html",
-            status_code=422, side_error=_refusal(staff, "status_refused", "not_allowed"),
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            ticket,
+            staff,
+            "console/_ticket_side.html",
+            status_code=422,
+            side_error=_refusal(staff, "status_refused", "not_allowed"),
+        )
     tickets_service.change_status(
         db_session=db_session,
         ticket=ticket,
@@ -218,9 +243,16 @@ async def merge(
     side = "console/_ticket_side.html"
     if target is None or not staff.principal.scope.allows(target):
         return await _redraw(
-            request, hub, db_session, source, staff, side, status_code=422,
-            side_error=_refusal(staff, "merge_refused", "no_such_ticket"), merge_into=into,
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            source,
+            staff,
+            side,
+            status_code=422,
+            side_error=_refusal(staff, "merge_refused", "no_such_ticket"),
+            merge_into=into,
+        )
     try:
         await merge_service.merge(
             db_session=db_session,
@@ -237,14 +269,28 @@ async def merge(
             target=target.public_number,
         )
         return await _redraw(
-            request, hub, db_session, source, staff, side, status_code=409,
-            merge_confirm=question, merge_into=into,
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            source,
+            staff,
+            side,
+            status_code=409,
+            merge_confirm=question,
+            merge_into=into,
+        )
     except merge_service.MergeRefused as exc:
         return await _redraw(
-            request, hub, db_session, source, staff, side, status_code=422,
-            side_error=_refusal(staff, "merge_refused", exc.code), merge_into=into,
-        )  # fmt: skip
+            request,
+            hub,
+            db_session,
+            source,
+            staff,
+            side,
+            status_code=422,
+            side_error=_refusal(staff, "merge_refused", exc.code),
+            merge_into=into,
+        )
     await db_session.commit()
     return _go_to(request, target.public_number)
 
