@@ -263,16 +263,14 @@ async def list_events(
     limit: int = Query(default=200, ge=1, le=2000),
 ) -> list[ScoreEventOut]:
     """Integrity events, newest first: a company sees its own (its pre-deduction notices)."""
-    query = select(ScoreEvent).order_by(ScoreEvent.id.desc())
-    if principal.role not in AUTHORITY_ROLES:
-        query = query.where(ScoreEvent.company_id == (company_of(principal) or -1))
-    if company is not None:
-        query = query.join(PropertyCompany, PropertyCompany.id == ScoreEvent.company_id).where(
-            PropertyCompany.code == company
-        )
-    if event_status is not None:
-        query = query.where(ScoreEvent.status == event_status)
-    return await event_list(db_session, list(await db_session.scalars(query.limit(limit))))
+    events = await complaints_service.score_events_for(
+        db_session=db_session,
+        principal=principal,
+        company_code=company,
+        status=event_status,
+        limit=limit,
+    )
+    return await event_list(db_session, events)
 
 
 @router.post("/score/events", response_model=ScoreEventOut, status_code=201)

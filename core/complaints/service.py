@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
 from core.complaints.enums import Stage
-from core.complaints.models import Complaint, Manager, PropertyCompany, ServiceContract
+from core.complaints.models import (
+    Complaint,
+    Manager,
+    PropertyCompany,
+    RectificationOrder,
+    ScoreEvent,
+    ServiceContract,
+)
 from core.config import Settings
 from core.routing.service import RoutingTable
 from core.sla.calendar import LimitUnit, WorkingCalendar
@@ -256,3 +263,47 @@ async def estate_by_code(*, db_session: AsyncSession, code: str) -> Estate:
     if estate is None:
         raise ComplaintNotFound(f"no estate {code!r}")
     return estate
+
+
+async def orders_for(
+    *,
+    db_session: AsyncSession,
+    principal: Principal,
+    status: str | None = None,
+    company_id: int | None = None,
+    overdue: bool | None = None,
+    limit: int = 100,
+) -> list[RectificationOrder]:
+    """Rectification orders the caller may see (a company its own, the authority all),
+    the nearest due first."""
+    query = select(RectificationOrder).order_by(RectificationOrder.due_at)
+    if principal.role not in AUTHORITY_ROLES:
+        query = query.where(RectificationOrder.company_id == (company_of(principal) or -1))
+    if status is not None:
+        query = query.where(RectificationOrder.status == status)
+    if company_id is not None:
+        query = query.where(RectificationOrder.company_id == company_id)
+    if overdue is not None:
+        query = query.where(RectificationOrder.overdue.is_(overdue))
+    return list(await db_session.scalars(query.limit(limit)))
+
+
+async def score_events_for(
+    *,
+    db_session: AsyncSession,
+    principal: Principal,
+    company_code: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+) -> list[ScoreEvent]:
+    """Integrity events the caller may see, newest first (a company sees its own)."""
+    query = select(ScoreEvent).order_by(ScoreEvent.id.desc())
+    if principal.role not in AUTHORITY_ROLES:
+        query = query.where(ScoreEvent.company_id == (company_of(principal) or -1))
+    if company_code is not None:
+        query = query.join(PropertyCompany, PropertyCompany.id == ScoreEvent.company_id).where(
+            PropertyCompany.code == company_code
+        )
+    if status is not None:
+        query = query.where(ScoreEvent.status == status)
+    return list(await db_session.scalars(query.limit(limit)))

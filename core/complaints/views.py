@@ -249,19 +249,15 @@ async def list_orders(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[OrderOut]:
     """Lists rectification orders: a company sees its own, the authority all."""
-    query = select(RectificationOrder).order_by(RectificationOrder.due_at)
-    own = company_of(principal)
-    if principal.role not in AUTHORITY_ROLES:
-        query = query.where(RectificationOrder.company_id == (own or -1))
-    if order_status is not None:
-        query = query.where(RectificationOrder.status == order_status)
-    if company is not None:
-        query = query.where(
-            RectificationOrder.company_id == await _id_of(db_session, PropertyCompany, company)
-        )
-    if overdue is not None:
-        query = query.where(RectificationOrder.overdue.is_(overdue))
-    return await order_list(db_session, list(await db_session.scalars(query.limit(limit))))
+    orders = await complaints_service.orders_for(
+        db_session=db_session,
+        principal=principal,
+        status=order_status,
+        company_id=await _id_of(db_session, PropertyCompany, company),
+        overdue=overdue,
+        limit=limit,
+    )
+    return await order_list(db_session, orders)
 
 
 @router.post("/orders", response_model=OrderOut, status_code=201)

@@ -16,6 +16,8 @@ ALL = tuple(Role)
 DESK = (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 # Everyone whose work is tickets in a territory (companies and committees have their own).
 TICKET_ROLES = (*DESK, Role.DEPARTMENT, Role.INSPECTOR)
+# The housing authority (inspectors, supervisors, admins) and the property companies.
+COMPLAINT_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN, Role.COMPANY)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ SCREENS: list[Screen] = [
         N_("Cases"),
         (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT, Role.INSPECTOR),
     ),
+    Screen("complaints", "/console/complaints", N_("Complaints"), COMPLAINT_ROLES),
+    Screen("orders", "/console/complaints/orders", N_("Orders"), COMPLAINT_ROLES),
+    Screen("score", "/console/complaints/score", N_("Integrity score"), COMPLAINT_ROLES),
     Screen("canned", "/console/canned", N_("Canned responses"), (Role.SUPERVISOR, Role.ADMIN)),
 ]
 

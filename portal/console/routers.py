@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from portal.console.complaints import router as complaints_router
 from portal.console.dispatch import router as dispatch_router
 from portal.console.inbox import router as inbox_router
 from portal.console.people import router as people_router
@@ -20,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     people_router,
     teams_router,
     dispatch_router,
+    complaints_router,
 ]
