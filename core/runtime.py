@@ -84,7 +84,9 @@ class Hub:
                     woken = True
                     await self.publish(effect.topic, {})
                 continue
-            if isinstance(effect, collector.Deliver):
+            if isinstance(effect, collector.Announce):
+                await self.publish(effect.topic, dict(effect.payload))
+            elif isinstance(effect, collector.Deliver):
                 await self.enqueue_deliveries(
                     effect.outbox_ids, bulk=effect.bulk, delay=effect.delay
                 )

@@ -44,6 +44,8 @@ TOPIC_TICKETS = "tickets"
 TOPIC_OUTBOX = "outbox"
 # Frames for one staff member's streams only (a call for them), carried whole.
 TOPIC_PERSONAL = "personal"
+# "This ballot's tally changed" (its id only): the console's live tally re-reads it.
+TOPIC_BALLOTS = "ballots"
 _KEY = "hub.after_commit"
 
 
@@ -72,7 +74,15 @@ class Wake:
     topic: str
 
 
-Effect = Deliver | Job | Wake
+@dataclass(frozen=True)
+class Announce:
+    """Publish ``payload`` on ``topic`` (ids only, nothing personal) once committed."""
+
+    topic: str
+    payload: tuple[tuple[str, int], ...]
+
+
+Effect = Deliver | Job | Wake | Announce
 
 
 class EffectRunner(Protocol):
@@ -119,6 +129,11 @@ def enqueue_after_commit(
 ) -> None:
     """Registers a background job to enqueue once the transaction commits."""
     _register(db_session, Job(function, key, kwargs))
+
+
+def announce_after_commit(db_session: AsyncSession | Session, topic: str, **ids: int) -> None:
+    """Registers an announcement (``ids`` only) on ``topic`` once the transaction commits."""
+    _register(db_session, Announce(topic, tuple(sorted(ids.items()))))
 
 
 def wake_after_commit(db_session: AsyncSession | Session, topic: str = TOPIC_TICKETS) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
-from core.events.collector import TOPIC_OUTBOX, TOPIC_PERSONAL, TOPIC_TICKETS
+from core.events.collector import TOPIC_BALLOTS, TOPIC_OUTBOX, TOPIC_PERSONAL, TOPIC_TICKETS
 from core.events.frames import event_frame
 from core.realtime import Broker
 from core.tickets.models import Ticket, TicketEvent
@@ -145,6 +145,7 @@ class EventFeed:
                 asyncio.create_task(self._listen(TOPIC_TICKETS)),
                 asyncio.create_task(self._listen(TOPIC_OUTBOX)),
                 asyncio.create_task(self._listen_personal()),
+                asyncio.create_task(self._listen_ballots()),
                 asyncio.create_task(self._run()),
             ]
 
@@ -188,6 +189,31 @@ class EventFeed:
                 logger.warning("personal events: pub/sub lost; reconnecting", exc_info=True)
                 await asyncio.sleep(1)
 
+    async def _listen_ballots(self) -> None:
+        """Tells every stream that a ballot's tally changed (its id only: the console then
+        reads the tally through a route that checks who may see it)."""
+        while True:
+            try:
+                async for payload in self._broker.subscribe(TOPIC_BALLOTS):
+                    ballot = payload.get("ballot")
+                    if isinstance(ballot, int):
+                        frame = format_sse_event(
+                            data_str=json.dumps({"ballot": ballot}), event="ballot"
+                        )
+                        self._hand_out(Batch((), -1, frames=(frame,), personal=True), None)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("ballot events: pub/sub lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    def _hand_out(self, batch: Batch, staff_id: int | None) -> None:
+        """Puts a frame outside the event ids in the streams of ``staff_id`` (None: all)."""
+        for subscription in self._subscriptions:
+            if staff_id is None or subscription.staff_id == staff_id:
+                with contextlib.suppress(asyncio.QueueFull):
+                    subscription.queue.put_nowait(batch)
+
     def _deliver_personal(self, payload: dict[str, Any]) -> None:
         staff_id, event, data = payload.get("staff_id"), payload.get("event"), payload.get("data")
         if (
@@ -198,10 +224,7 @@ class EventFeed:
             return
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         batch = Batch((), -1, frames=(format_sse_event(data_str=body, event=event),), personal=True)
-        for subscription in self._subscriptions:
-            if subscription.staff_id == staff_id:
-                with contextlib.suppress(asyncio.QueueFull):
-                    subscription.queue.put_nowait(batch)
+        self._hand_out(batch, staff_id)
 
     async def _listen(self, topic: str) -> None:
         while True:

@@ -224,3 +224,13 @@ async def audit_rows(
                 address=address,
                 rows=int(n or 0),
             )
+
+
+async def current_results(*, db_session: AsyncSession, ballot: Ballot) -> dict[str, Any] | None:
+    """Returns the tally as frozen at closing, or as it stands while voting is open; None
+    before the ballot opens (it has no electorate yet)."""
+    if ballot.results is not None:
+        return dict(ballot.results)
+    if ballot.total_weight is None:
+        return None
+    return (await count_ballot(db_session=db_session, ballot=ballot)).as_dict()

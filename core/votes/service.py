@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.enums import Role, ScopeKind
 from core.auth.service import Principal
+from core.events.collector import TOPIC_BALLOTS, announce_after_commit
 from core.territory.models import Committee, EstateBuilding, Premises, PremisesOwner
 from core.votes.enums import BallotStatus, CountPolicy, OptionKind, PhoneStatus
 from core.votes.models import (
@@ -311,6 +312,8 @@ async def cast(
             ),
             plan.rows,
         )
+        # The console's live tally re-reads this ballot once the votes are committed.
+        announce_after_commit(db_session, TOPIC_BALLOTS, ballot=ballot.id)
     answered = frozenset(
         position
         for position, question in questions.items()

@@ -25,7 +25,7 @@ from core.residents.service import InvalidAddress, normalise_phone
 from core.territory.models import Building, Community, EstateBuilding, Premises, PremisesOwner
 from core.votes import ballots, protocol
 from core.votes import service as votes_service
-from core.votes.counting import count_ballot
+from core.votes.counting import current_results
 from core.votes.enums import BallotStatus, PhoneStatus
 from core.votes.models import Ballot, BallotVoterMember, Owner, OwnerPhone
 from core.votes.presenters import ballot_out, ballots_out, owners_of_building, rule_set_out
@@ -285,11 +285,8 @@ async def record_paper_vote(
 async def tally(ballot_id: DbId, db_session: SessionDep, principal: ReaderDep) -> TallyOut:
     """Returns the tally: as frozen at closing, or as it stands while voting is open."""
     ballot = await _ballot(db_session, principal, ballot_id)
-    if ballot.results is not None:
-        results = ballot.results
-    elif ballot.total_weight is not None:
-        results = (await count_ballot(db_session=db_session, ballot=ballot)).as_dict()
-    else:
+    results = await current_results(db_session=db_session, ballot=ballot)
+    if results is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"ballot {ballot.id} has not opened")
     return TallyOut(
         ballot=ballot.id,

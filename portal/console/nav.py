@@ -41,6 +41,12 @@ SCREENS: list[Screen] = [
     Screen("complaints", "/console/complaints", N_("Complaints"), COMPLAINT_ROLES),
     Screen("orders", "/console/complaints/orders", N_("Orders"), COMPLAINT_ROLES),
     Screen("score", "/console/complaints/score", N_("Integrity score"), COMPLAINT_ROLES),
+    Screen(
+        "ballots",
+        "/console/ballots",
+        N_("Ballots"),
+        (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR),
+    ),
     Screen("canned", "/console/canned", N_("Canned responses"), (Role.SUPERVISOR, Role.ADMIN)),
 ]
 

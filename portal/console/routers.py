@@ -12,6 +12,7 @@ from portal.console.session_views import router as session_router
 from portal.console.teams import router as teams_router
 from portal.console.ticket import router as ticket_router
 from portal.console.ticket_actions import router as ticket_actions_router
+from portal.console.votes import router as votes_router
 
 ROUTERS: list[APIRouter] = [
     session_router,
@@ -22,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     teams_router,
     dispatch_router,
     complaints_router,
+    votes_router,
 ]

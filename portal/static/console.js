@@ -47,6 +47,12 @@
     };
     kinds.forEach(function (kind) { source.addEventListener(kind, handle); });
     source.addEventListener("message", handle);
+    source.addEventListener("ballot", function (event) {
+      var ballot = body.getAttribute("data-ballot");
+      try {
+        if (ballot && String(JSON.parse(event.data).ballot) === ballot) htmx.trigger(body, "ballot-changed");
+      } catch (e) { /* a malformed frame is dropped */ }
+    });
     source.addEventListener("call", function (event) {
       try { showCall(JSON.parse(event.data)); } catch (e) { /* a malformed frame is dropped */ }
     });
