@@ -14,16 +14,24 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.enums import ScopeKind
+from core.auth.enums import Role
 from core.auth.service import Principal
-from core.billing import calc, identity, inquiries, payments, readings, recalculations, reports
-from core.billing.enums import ReadingStatus
+from core.billing import (
+    access,
+    calc,
+    identity,
+    inquiries,
+    payments,
+    readings,
+    recalculations,
+    reports,
+)
 from core.billing.imports import IMPORTERS
-from core.billing.models import BillingService, Meter, MeterReading, Payment
+from core.billing.models import BillingService, Payment
 from core.billing.schemas import (
     AbsenceIn,
     AccountSummary,
@@ -44,8 +52,7 @@ from core.billing.service import ChargeRules, run_charges
 from core.db import utcnow
 from core.importing.schemas import ImportOut
 from core.importing.service import ImportOptions, ImportRejected, run_import
-from core.routing.models import Department
-from core.territory.models import Account, Building, Community, Premises
+from core.territory.models import Account, Building
 from core.web.deps import (
     ADMIN_ROLES,
     INTAKE_ROLES,
@@ -57,7 +64,10 @@ from core.web.deps import (
 )
 
 router = APIRouter(prefix="/billing", tags=["billing"])
-StaffDep = Annotated[Principal, Depends(require_roles(*INTAKE_ROLES))]
+# The call centre, and the settlement centre's own operators (role department, scope the
+# department with code ``billing``; another department's staff reach no account).
+BILLING_ROLES = (*INTAKE_ROLES, Role.DEPARTMENT)
+StaffDep = Annotated[Principal, Depends(require_roles(*BILLING_ROLES))]
 SupervisorDep = Annotated[Principal, Depends(require_roles(*ADMIN_ROLES))]
 AccountNumber = Annotated[str, Path(pattern=r"^\d{5,12}$")]
 Format = Annotated[Literal["json", "csv"], Query()]
@@ -65,45 +75,14 @@ CSV_BODY = Annotated[str, Body(media_type="text/csv", max_length=20_000_000)]
 UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
-async def _building_district(db_session: AsyncSession, building_id: int) -> tuple[int, int]:
-    row = (
-        await db_session.execute(
-            select(Community.id, Community.district_id)
-            .join(Building, Building.community_id == Community.id)
-            .where(Building.id == building_id)
-        )
-    ).one()
-    return row[0], row[1]
-
-
-async def _in_scope(db_session: AsyncSession, principal: Principal, building_id: int) -> bool:
-    scope = principal.scope
-    if scope.kind is ScopeKind.CITY:
-        return True
-    if scope.kind is ScopeKind.DEPARTMENT:
-        code = await db_session.scalar(select(Department.code).where(Department.id == scope.id))
-        return code == "billing"
-    community_id, district_id = await _building_district(db_session, building_id)
-    if scope.kind is ScopeKind.DISTRICT:
-        return district_id == scope.id
-    if scope.kind is ScopeKind.COMMUNITY:
-        return community_id == scope.id
-    return False
-
-
 async def _account(db_session: AsyncSession, principal: Principal, number: str) -> Account:
     """Returns the account if it exists inside the caller's territory, else 404."""
-    row = (
-        await db_session.execute(
-            select(Account, Premises.building_id)
-            .join(Premises, Premises.id == Account.premises_id)
-            .where(Account.number == number)
+    try:
+        return await access.account_in_scope(
+            db_session=db_session, principal=principal, number=number
         )
-    ).first()
-    # Outside the territory looks the same as absent: account numbers are not enumerable.
-    if row is None or not await _in_scope(db_session, principal, row[1]):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
-    return row[0]
+    except access.AccountNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account") from exc
 
 
 def _rows(lines: Sequence[Any]) -> list[dict[str, Any]]:
@@ -300,7 +279,7 @@ async def create_quality_act(
 ) -> dict[str, int]:
     """Records an under-delivery act for a building: every account's fee is reduced."""
     building_id = await db_session.scalar(select(Building.id).where(Building.code == body.building))
-    if building_id is None or not await _in_scope(db_session, principal, building_id):
+    if building_id is None or not await access.in_scope(db_session, principal, building_id):
         raise HTTPException(UNPROCESSABLE, f"unknown building {body.building!r}")
     try:
         changed = await recalculations.record_quality_act(
@@ -317,55 +296,13 @@ async def create_quality_act(
     return {"accounts": changed}
 
 
-async def _scope_condition(db_session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
-    """Returns a SQL condition on Building (joined to Community) for the caller's scope."""
-    scope = principal.scope
-    if scope.kind is ScopeKind.CITY:
-        return true()
-    if scope.kind is ScopeKind.DEPARTMENT:
-        code = await db_session.scalar(select(Department.code).where(Department.id == scope.id))
-        return true() if code == "billing" else false()
-    if scope.kind is ScopeKind.DISTRICT:
-        return Community.district_id == scope.id
-    if scope.kind is ScopeKind.COMMUNITY:
-        return Building.community_id == scope.id
-    return false()
-
-
 @router.get("/readings/review", response_model=list[ReadingOut])
 async def list_readings_for_review(
     db_session: SessionDep, principal: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[ReadingOut]:
     """Returns readings held for review (far above the usual) in the caller's territory."""
-    rows = await db_session.execute(
-        select(MeterReading, Meter.serial, BillingService.code, Account.number)
-        .join(Meter, Meter.id == MeterReading.meter_id)
-        .join(BillingService, BillingService.id == Meter.service_id)
-        .join(Account, Account.id == Meter.account_id)
-        .join(Premises, Premises.id == Account.premises_id)
-        .join(Building, Building.id == Premises.building_id)
-        .join(Community, Community.id == Building.community_id)
-        .where(
-            MeterReading.status == ReadingStatus.REVIEW,
-            await _scope_condition(db_session, principal),
-        )
-        .order_by(MeterReading.id)
-        .limit(limit)
-    )
-    return [
-        ReadingOut(
-            id=reading.id,
-            account=number,
-            serial=serial,
-            service=service,
-            period=reading.period,
-            value=reading.value,
-            status=reading.status,
-            reason=reading.reason,
-            channel=reading.channel,
-        )
-        for reading, serial, service, number in rows.all()
-    ]
+    held = await access.readings_for_review(db_session=db_session, principal=principal, limit=limit)
+    return [ReadingOut.model_validate(item, from_attributes=True) for item in held]
 
 
 @router.post("/readings/{reading_id}/review")
@@ -373,15 +310,12 @@ async def review_reading(
     reading_id: DbId, body: ReviewIn, db_session: SessionDep, principal: StaffDep
 ) -> dict[str, str]:
     """Lets a held reading stand, or strikes it out (the next charge run follows)."""
-    building_id = await db_session.scalar(
-        select(Premises.building_id)
-        .join(Account, Account.premises_id == Premises.id)
-        .join(Meter, Meter.account_id == Account.id)
-        .join(MeterReading, MeterReading.meter_id == Meter.id)
-        .where(MeterReading.id == reading_id)
-    )
-    if building_id is None or not await _in_scope(db_session, principal, building_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such reading")
+    try:
+        await access.reading_in_scope(
+            db_session=db_session, principal=principal, reading_id=reading_id
+        )
+    except access.AccountNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such reading") from exc
     try:
         reading = await readings.review_reading(
             db_session=db_session,

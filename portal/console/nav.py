@@ -18,6 +18,8 @@ DESK = (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 TICKET_ROLES = (*DESK, Role.DEPARTMENT, Role.INSPECTOR)
 # The housing authority (inspectors, supervisors, admins) and the property companies.
 COMPLAINT_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN, Role.COMPANY)
+# The call centre and the settlement centre's operators (core.billing.views.BILLING_ROLES).
+BILLING_ROLES = (*DESK, Role.DEPARTMENT)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ SCREENS: list[Screen] = [
         N_("Ballots"),
         (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR),
     ),
+    Screen("billing", "/console/billing", N_("Accounts"), BILLING_ROLES),
     Screen("canned", "/console/canned", N_("Canned responses"), (Role.SUPERVISOR, Role.ADMIN)),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from portal.console.billing import router as billing_router
 from portal.console.complaints import router as complaints_router
 from portal.console.dispatch import router as dispatch_router
 from portal.console.inbox import router as inbox_router
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     dispatch_router,
     complaints_router,
     votes_router,
+    billing_router,
 ]
