@@ -15,15 +15,16 @@ async def card_lines(
     *, db_session: AsyncSession, resident_id: int, language: str, settings: Settings
 ) -> list[str]:
     """Returns one line per ballot the resident may vote in now or soon, with its end."""
+    # Ids first: a resident may be a member twice (two flats), and DISTINCT over the
+    # ballot's JSON columns is not possible on PostgreSQL.
+    theirs = select(BallotVoterMember.ballot_id).where(BallotVoterMember.resident_id == resident_id)
     ballots = await db_session.scalars(
         select(Ballot)
-        .join(BallotVoterMember, BallotVoterMember.ballot_id == Ballot.id)
         .where(
-            BallotVoterMember.resident_id == resident_id,
+            Ballot.id.in_(theirs),
             Ballot.status.in_([BallotStatus.OPEN, BallotStatus.SCHEDULED]),
         )
         .order_by(Ballot.closes_at)
-        .distinct()
         .limit(10)
     )
     return [

@@ -27,7 +27,7 @@ from core.tickets.enums import TicketStatus
 from core.tickets.models import Ticket
 from core.web.deps import HubDep, SessionDep
 from portal.console import ticket_panels
-from portal.console.auth import NotAllowed, Staff, allow
+from portal.console.auth import Staff, allow
 from portal.console.nav import DESK
 from portal.console.pages import fragment
 from portal.console.ticket import Number, ticket_in_scope
@@ -313,10 +313,10 @@ async def split(
 ) -> Response:
     """Moves one of the resident's messages into a request of its own, and opens it."""
     ticket = await ticket_in_scope(db_session, number, staff)
-    message = _id(message_id)
-    if message is None:
-        raise NotAllowed(staff.language)
     try:
+        message = _id(message_id)
+        if message is None:
+            raise merge_service.MergeRefused("no_such_message", "not a message id")
         new = await merge_service.split(
             db_session=db_session, ticket=ticket, message_id=message, actor=Actor.staff(staff.id)
         )
