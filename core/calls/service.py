@@ -30,13 +30,17 @@ class UnknownCall(LookupError):
     """An event for a call that was never reported ringing."""
 
 
-async def _resident_of(db_session: AsyncSession, caller: str, region: str) -> int | None:
-    """Matches the caller on every phone contact by the normalised number (8 900… and
-    +7 900… are one person)."""
+def _normalised(caller: str, region: str) -> str:
+    """Returns the caller's number in E.164 (8 900… and +7 900… are one person), or as the
+    line gave it when it is no phone number (an internal extension, "anonymous")."""
     try:
-        phone = normalise_phone(caller, region)
+        return normalise_phone(caller, region)
     except InvalidAddress:
-        return None
+        return caller.strip()[:32]
+
+
+async def _resident_of(db_session: AsyncSession, phone: str) -> int | None:
+    """Matches the caller on every phone contact by the normalised number."""
     return await db_session.scalar(
         select(Contact.resident_id).where(Contact.kind == ContactKind.PHONE, Contact.value == phone)
     )
@@ -87,10 +91,11 @@ async def call_ringing(
     async with transaction(hub.session_factory) as session:
         call = await session.scalar(select(Call).where(Call.external_id == external_id[:64]))
         if call is None:
+            phone = _normalised(caller, hub.settings.phone_region)
             call = Call(
                 external_id=external_id[:64],
-                caller=caller[:32],
-                resident_id=await _resident_of(session, caller, hub.settings.phone_region),
+                caller=phone,
+                resident_id=await _resident_of(session, phone),
                 ticket_id=ticket_id,
                 queue=queue,
                 agent_id=agent_id,

@@ -38,7 +38,22 @@ CaseStaff = Annotated[Staff, Depends(allow(*DISPATCH_ROLES))]
 # cases, a dispatcher everything still open.
 DEFAULT_STAGE = {Role.INSPECTOR: Stage.REPORTED}
 REFUSALS = (IllegalAction, NotAllowed, dispatch_service.CaseNotFound)
-LABELS = (N_("Cases"), N_("Verification"))
+LABELS = (
+    N_("action:register"),
+    N_("action:cancel"),
+    N_("action:dispatch"),
+    N_("action:start"),
+    N_("action:return"),
+    N_("action:report"),
+    N_("action:verify_pass"),
+    N_("action:verify_fail"),
+    N_("action:park"),
+    N_("action:unpark"),
+    N_("action:request_extension"),
+    N_("unit:working_days"),
+    N_("unit:working_hours"),
+    N_("unit:calendar_hours"),
+)
 
 
 async def _departments(db_session: AsyncSession, language: str) -> list[tuple[str, str]]:
