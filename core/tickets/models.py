@@ -34,6 +34,9 @@ class Ticket(Base):
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_district_updated", "district_id", "updated_at"),
         Index("ix_tickets_assignee_updated", "assignee_id", "updated_at"),
+        # The queue (unassigned, oldest first) and the overdue view (docs/performance.md).
+        Index("ix_tickets_assignee_created", "assignee_id", "created_at"),
+        Index("ix_tickets_overdue_updated", "overdue", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

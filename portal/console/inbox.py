@@ -7,6 +7,7 @@ change, asks ``/console/inbox/rows`` for just those rows under the same view and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -37,6 +38,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 InboxStaff = Annotated[Staff, Depends(allow(*TICKET_ROLES))]
 # Ticket numbers in one live refresh: a burst of events is asked for in one request.
 MAX_NUMBERS = 100
+LOOKUP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,20 @@ class Lookups:
             ).all()
         }
         return cls(categories, districts, departments, staff)
+
+    @classmethod
+    async def cached(cls, hub: Hub, db_session: AsyncSession, language: str) -> Lookups:
+        """The names, read at most every LOOKUP_SECONDS per process and language: the live
+        inbox asks for rows several times a second on every console, and these tables
+        change seldom (a renamed department shows within that time)."""
+        key = f"console-lookups:{language}"
+        found = hub.caches.get(key)
+        now = time.monotonic()
+        if isinstance(found, tuple) and now - found[0] < LOOKUP_SECONDS:
+            return found[1]
+        lookups = await cls.load(db_session, language)
+        hub.caches[key] = (now, lookups)
+        return lookups
 
 
 def _query(
@@ -158,7 +174,7 @@ async def inbox_page(
     table = await hub.routing.get()
     viewer = await _viewer(db_session, staff)
     rows = await inbox.page(db_session=db_session, viewer=viewer, query=filters.query)
-    lookups = await Lookups.load(db_session, staff.language)
+    lookups = await Lookups.cached(hub, db_session, staff.language)
     queues = await assignment_service.queue_counts(
         db_session=db_session, scope=staff.principal.scope
     )
@@ -201,7 +217,7 @@ async def inbox_rows(
     rows, gone = await inbox.rows_for(
         db_session=db_session, viewer=viewer, query=filters.query, numbers=wanted
     )
-    lookups = await Lookups.load(db_session, staff.language)
+    lookups = await Lookups.cached(hub, db_session, staff.language)
     return fragment(
         request,
         staff,

@@ -59,7 +59,7 @@ async def run_search(
         query=query,
         region=hub.settings.phone_region,
     )
-    lookups = await Lookups.load(db_session, staff.language)
+    lookups = await Lookups.cached(hub, db_session, staff.language)
     return page(
         request, staff, "console/search.html", query=query, results=results, lookups=lookups
     )

@@ -45,7 +45,7 @@ async def thread_context(
     events = await tickets_service.events(db_session=db_session, ticket_id=ticket.id)
     names = await presenters.names_for(db_session=db_session, ticket=ticket, events=events)
     history = presenters.history_rows(ticket, events, names, language=staff.language, public=False)
-    lookups = await Lookups.load(db_session, staff.language)
+    lookups = await Lookups.cached(hub, db_session, staff.language)
     return {
         "ticket": ticket,
         "can_split": staff.may(*DESK) and TicketStatus(ticket.status) in OPEN_STATUSES,

@@ -1,7 +1,8 @@
 """console: read marks and the inbox's indexes
 
 Each staff member's last look at a ticket (unread badges), and the indexes the inbox's
-views page on: newest activity first city-wide, within a district, and one person's own.
+views page on: newest activity first city-wide, within a district, one person's own, the
+queue (unassigned, oldest first) and the overdue.
 
 Revision ID: 0016
 Revises: 0015
@@ -31,9 +32,13 @@ def upgrade() -> None:
     op.create_index("ix_tickets_updated", "tickets", ["updated_at", "id"])
     op.create_index("ix_tickets_district_updated", "tickets", ["district_id", "updated_at"])
     op.create_index("ix_tickets_assignee_updated", "tickets", ["assignee_id", "updated_at"])
+    op.create_index("ix_tickets_assignee_created", "tickets", ["assignee_id", "created_at"])
+    op.create_index("ix_tickets_overdue_updated", "tickets", ["overdue", "updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_overdue_updated", table_name="tickets")
+    op.drop_index("ix_tickets_assignee_created", table_name="tickets")
     op.drop_index("ix_tickets_assignee_updated", table_name="tickets")
     op.drop_index("ix_tickets_district_updated", table_name="tickets")
     op.drop_index("ix_tickets_updated", table_name="tickets")
