@@ -6,7 +6,7 @@ event on every console, and to its row drawn there; server memory per connection
 On PostgreSQL + Redis, ``hub serve`` in its own process. A client process logs in one staff
 session per console (the browser's way: a session cookie, not an API key), opens its
 ``GET /api/v1/events`` stream, and does what ``portal/static/console.js`` does: collects the
-ticket numbers of events arriving within 300 ms and asks ``/console/inbox/rows`` for them in
+ticket numbers of events arriving within a second and asks ``/console/inbox/rows`` for them in
 one request. The orchestrator sends the messages through intake (each from a new phone: each
 its own ticket and transaction), stamping each commit (``bench.events.stamp_commits``).
 
@@ -54,6 +54,8 @@ from core.migrate import upgrade_engine
 from core.runtime import open_hub
 
 PASSWORD = "bench-console-password-1"
+# As portal/static/console.js: the rows of a burst of events are asked for together.
+BATCH_SECONDS = 1.0
 _TICKET = re.compile(rb'"ticket":"(\d+)"')
 _CREATED = b"event: created"
 _ROW = re.compile(r'data-number="(\d+)"')
@@ -95,7 +97,7 @@ async def _console(base: str, index: int, seen: dict[str, Any], ready: asyncio.E
     pending: set[str] = set()
 
     async def fetch_rows() -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(BATCH_SECONDS)
         numbers = sorted(pending)
         pending.clear()
         answer = await client.get(

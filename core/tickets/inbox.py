@@ -26,7 +26,8 @@ from core.tickets.numbers import parse_public_number
 from core.tickets.service import Scope
 
 PAGE = 50
-_OPEN = [str(status) for status in OPEN_STATUSES]
+# Sorted: the same list in every process, as the queue's partial index names it.
+_OPEN = sorted(str(status) for status in OPEN_STATUSES)
 
 
 class TicketRead(Base):

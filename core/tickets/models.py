@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -19,6 +19,11 @@ from core.tickets.enums import (
     TicketStatus,
 )
 from core.tickets.numbers import format_public_number
+
+# Open and held by nobody: what the queue hands out (core.tickets.inbox, core.assignment).
+WAITING = (
+    "assignee_id IS NULL AND status IN ('assigned', 'in_progress', 'new', 'on_hold', 'reopened')"
+)
 
 
 class Ticket(Base):
@@ -37,6 +42,15 @@ class Ticket(Base):
         # The queue (unassigned, oldest first) and the overdue view (docs/performance.md).
         Index("ix_tickets_assignee_created", "assignee_id", "created_at"),
         Index("ix_tickets_overdue_updated", "overdue", "updated_at"),
+        # The queue of a district, oldest first: small, and instant even when it is empty
+        # (a plain index on created_at would be read to the end looking for one).
+        Index(
+            "ix_tickets_waiting",
+            "district_id",
+            "created_at",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -92,7 +92,9 @@ async def account(
         )
     except access.AccountNotFound:
         error = gettext(staff.language, "No account with this number in your area.")
-        return await _home(request, db_session, staff, error=error, status_code=404, number=number)
+        return await _home(
+            request, db_session, staff, error=error, status_code=404, account_number=number
+        )
     answers = await _answers(db_session, hub, found, staff.language)
     return page(request, staff, "console/billing/account.html", account=found, answers=answers)
 
@@ -125,10 +127,14 @@ async def payment(
         )
     except (access.AccountNotFound, InvalidOperation, payments.PaymentRejected):
         error = gettext(staff.language, "Check the account number and the amount.")
-        return await _home(request, db_session, staff, error=error, status_code=422, number=number)
+        return await _home(
+            request, db_session, staff, error=error, status_code=422, account_number=number
+        )
     if paid is None:
         error = gettext(staff.language, "This payment is already recorded.")
-        return await _home(request, db_session, staff, error=error, status_code=409, number=number)
+        return await _home(
+            request, db_session, staff, error=error, status_code=409, account_number=number
+        )
     await db_session.commit()
     return page(
         request,

@@ -116,7 +116,7 @@
   if (inboxUrl) {
     onTicketEvent(function (event) {
       pending[event.ticket] = true;
-      if (!timer) timer = setTimeout(refreshRows, 300);
+      if (!timer) timer = setTimeout(refreshRows, 1000);
     });
   }
 

@@ -111,6 +111,8 @@ WIDEST = """() => Array.from(document.querySelectorAll('body *'))
 def _check(page: Any, name: str) -> None:
     text = page.inner_text("body")
     assert not LEAK.search(text), (name, LEAK.search(text))
+    # A template naming a helper instead of a value ("<function helpers.<locals>…").
+    assert "<function" not in page.content(), name
     # Nothing wider than the window: a phone never scrolls sideways.
     overflow = page.evaluate(WIDEST)
     assert not overflow, (name, overflow)

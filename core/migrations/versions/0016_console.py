@@ -34,9 +34,21 @@ def upgrade() -> None:
     op.create_index("ix_tickets_assignee_updated", "tickets", ["assignee_id", "updated_at"])
     op.create_index("ix_tickets_assignee_created", "tickets", ["assignee_id", "created_at"])
     op.create_index("ix_tickets_overdue_updated", "tickets", ["overdue", "updated_at"])
+    waiting = sa.text(
+        "assignee_id IS NULL AND status IN "
+        "('assigned', 'in_progress', 'new', 'on_hold', 'reopened')"
+    )
+    op.create_index(
+        "ix_tickets_waiting",
+        "tickets",
+        ["district_id", "created_at"],
+        postgresql_where=waiting,
+        sqlite_where=waiting,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_waiting", table_name="tickets")
     op.drop_index("ix_tickets_overdue_updated", table_name="tickets")
     op.drop_index("ix_tickets_assignee_created", table_name="tickets")
     op.drop_index("ix_tickets_assignee_updated", table_name="tickets")
