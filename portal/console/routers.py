@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from portal.console.ballot_form import router as ballot_form_router
 from portal.console.billing import router as billing_router
 from portal.console.complaints import router as complaints_router
 from portal.console.dispatch import router as dispatch_router
@@ -24,6 +25,8 @@ ROUTERS: list[APIRouter] = [
     teams_router,
     dispatch_router,
     complaints_router,
+    # Before the ballots' own routes: /console/ballots/new is not a ballot id.
+    ballot_form_router,
     votes_router,
     billing_router,
 ]

@@ -90,6 +90,7 @@ SCREENS = [
     ("company", "orders", "/console/complaints/orders"),
     ("inspector", "ranking", "/console/complaints/score"),
     ("committee", "ballots", "/console/ballots"),
+    ("committee", "new-ballot", "/console/ballots/new"),
     ("admin", "canned", "/console/canned"),
     ("billing", "billing", "/console/billing"),
 ]

@@ -88,6 +88,8 @@ MATRIX = [
     Cell("GET", "/console/complaints/score", "ok 403 403 403 403 ok ok ok 403 403"),
     Cell("POST", "/console/complaints/score/events/{event_id}", "404 403 403 403 403 404 404 404 403 403"),
     Cell("GET", "/console/ballots", "ok 403 403 403 403 ok ok 403 ok 403"),
+    Cell("GET", "/console/ballots/new", "ok 403 403 403 403 403 ok 403 ok 403"),
+    Cell("POST", "/console/ballots", "ok 403 403 403 403 403 ok 403 ok 403"),
     Cell("GET", "/console/ballots/{ballot_id}", "ok 403 403 403 403 ok ok 403 ok 403"),
     Cell("GET", "/console/ballots/{ballot_id}/tally", "ok 403 403 403 403 ok ok 403 ok 403"),
     Cell("POST", "/console/ballots/{ballot_id}/step", "ok 403 403 403 403 403 ok 403 ok 403"),

@@ -68,3 +68,41 @@ async def test_a_vote_tells_every_console_that_the_tally_changed(
 async def test_an_agent_has_no_ballots_screen(client: httpx.AsyncClient) -> None:
     await console_login(client, "agent")
     assert (await client.get("/console/ballots")).status_code == 403
+
+
+async def test_the_committee_writes_a_draft_and_a_bad_one_is_refused_beside_the_form(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from core.db import utcnow
+
+    token = await console_login(client, "committee")
+    form = await client.get("/console/ballots/new")
+    assert form.status_code == 200 and 'name="rules"' in form.text
+    city = utcnow().astimezone(ZoneInfo(hub.settings.timezone)).replace(second=0, microsecond=0)
+
+    def when(days: int) -> str:
+        return (city + timedelta(days=days)).replace(tzinfo=None).isoformat(timespec="minutes")
+
+    fields = {
+        "csrf": token,
+        "building": "b001",
+        "language": "ru",
+        "title": "Детская площадка",
+        "questions": "Построить детскую площадку?\nПокрасить скамейки?",
+        "rules": re.search(r'value="(ru-housing-code[^"|]*\|default)"', form.text).group(1),  # type: ignore[union-attr]
+        "notice_at": when(1),
+        "opens_at": when(12),
+        "closes_at": when(26),
+    }
+    too_soon = await client.post("/console/ballots", data={**fields, "opens_at": when(2)})
+    assert too_soon.status_code == 422 and 'role="alert"' in too_soon.text
+    assert "Покрасить скамейки?" in too_soon.text  # what was typed is kept
+    long = await client.post("/console/ballots", data=fields)
+    assert long.status_code == 422 and "confirm" in long.text  # two questions: 4 SMS parts
+    written = await client.post("/console/ballots", data={**fields, "confirm_long": "yes"})
+    assert written.status_code == 303, re.findall(r"role=.alert.[^>]*>([^<]*)", written.text)
+    draft = await client.get(written.headers["location"])
+    assert "Детская площадка" in draft.text and 'value="publish"' in draft.text
